@@ -1,0 +1,17 @@
+// Public surface of core/config: the configuration schema, its defaults and the file loader.
+export { ConfigError, type ConfigProblem } from "./config-error.ts";
+export {
+  defaultEvseConfig,
+  EVSE_MANAGER_OPTIONS,
+  EVSE_MANAGER_OPTION_NAMES,
+  EvseConfigSchema,
+  HidOptionsSchema,
+  SimOptionsSchema,
+  type EvseConfig,
+  type EvseManagerOptionName,
+  type HidConfig,
+  type SimConfig,
+} from "./evse-options.ts";
+export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
+export { parseConfig, type AppConfig } from "./parse-config.ts";
+export { loadConfigFile } from "./load-config.ts";
