@@ -1,0 +1,11 @@
+// Public surface of the simulated calibration-law meter (OCMF signing, standards.md §2).
+export {
+  OCMF_ENCODING_METHOD,
+  OCMF_IMPORT_OBIS,
+  OCMF_SIGNING_METHOD,
+  SIM_METER_DEFAULT_ID,
+  SimOcmfMeter,
+} from "./ocmf-meter.ts";
+export type { SimOcmfMeterOptions } from "./ocmf-meter.ts";
+export { decodeOcmfPublicKey, encodeOcmfPublicKey, verifyOcmfRecord } from "./ocmf-public-key.ts";
+export { NodeCryptoAdapter } from "./node-crypto-adapter.ts";
