@@ -1,0 +1,510 @@
+// The kernel of one EVSE: one FIFO [D13] through which board reports, commands, energy limits and
+// ticks pass one at a time (behavior.md §1.2), the boot sequence (§16.3–16.4), the fault overlay's
+// edge actions (§8), limits (§13), and the wiring of the CP layer, error handling and charger.
+import * as v from "valibot";
+import { Charger } from "./charger.ts";
+import type { EvseConfig } from "./config/index.ts";
+import { EnableDisableTable } from "./enable-disable.ts";
+import { effectiveCurrent, EnergyManagerLimit, phaseTarget, requestedCurrent } from "./energy-limits.ts";
+import { CLEARED_ON_UNPLUG, CONTACTOR_FAULT, ErrorHandling, INOPERATIVE, SET_FAULTED_SUB_TYPE } from "./error-handling.ts";
+import { IecStateMachine, type RawCp } from "./iec-state-machine.ts";
+import {
+  KernelNotStartedError,
+  type ActiveError,
+  type CommandName,
+  type EvseKernel,
+  type KernelDeps,
+  type VariableName,
+} from "./kernel-api.ts";
+import type { BoardInput, BspEventEnum } from "./ports.ts";
+import { Reservation } from "./reservation.ts";
+import * as ev from "./session-events.ts";
+import {
+  ConnectorTypeEnumSchema,
+  PowermeterSchema,
+  ProvidedIdTokenSchema,
+  type EnableDisableSource,
+  type EnforcedLimits,
+  type HardwareCapabilities,
+  type Powermeter,
+  type ProvidedIdToken,
+  type SessionEvent,
+  type StopTransactionRequest,
+  type ValidationResult,
+} from "./types/index.ts";
+import type { EnableSourceRow } from "./enable-disable.ts";
+
+const ALWAYS_ALLOWED: ReadonlySet<CommandName> = new Set(["get_evse", "external_ready_to_start_charging"]);
+
+export class Kernel implements EvseKernel {
+  private readonly config: EvseConfig;
+  private readonly iec: IecStateMachine;
+  private readonly errorHandling: ErrorHandling;
+  private readonly table = new EnableDisableTable();
+  private readonly reservation = new Reservation();
+  private readonly emLimit = new EnergyManagerLimit();
+  private readonly charger: Charger;
+
+  private fifo: Promise<unknown> = Promise.resolve();
+  private isStarted = false;
+  /** After shutdown() nothing may switch the CP or relays again. */
+  private isShutDown = false;
+  private bootAt = 0;
+  private bootRecordDone = false;
+  private externalReadyUsed = false;
+  private capabilities: HardwareCapabilities | null = null;
+  private latestMeter: Powermeter | null = null;
+  /** Latest raw CP report; before the start it is only remembered (§16.4). */
+  private latestRaw: RawCp = "unknown";
+  private firstCpPending = true;
+  /** Uuid of a transaction finished at boot, candidate for SessionResumed (D7). */
+  private interruptedUuid: string | null = null;
+  private phasesOverride: number | null = null;
+  private enableChange: { source: EnableSourceRow; connectorLevel: boolean } = {
+    source: { enable_source: "Unspecified", enable_state: "Enable", enable_priority: 10000 },
+    connectorLevel: false,
+  };
+  private lastLimits: string | null = null;
+  private lastOvercurrentLimit: number | null = null;
+  private selectedProtocol: string | null = null;
+
+  constructor(private readonly deps: KernelDeps) {
+    this.config = deps.config;
+    this.bootAt = deps.clock.now(); // boot() sets it again; inputs may arrive before boot()
+    this.iec = new IecStateMachine(deps.board, deps.clock, {
+      has_ventilation: deps.config.has_ventilation,
+      lock_connector_in_state_b: deps.config.lock_connector_in_state_b,
+    });
+    this.errorHandling = new ErrorHandling(deps.clock, deps.newUuid, deps.config.fail_on_powermeter_errors);
+    this.charger = new Charger({
+      clock: deps.clock,
+      config: deps.config,
+      board: deps.board,
+      meter: deps.meter,
+      store: deps.store,
+      iec: this.iec,
+      errors: this.errorHandling,
+      reservation: this.reservation,
+      newUuid: deps.newUuid,
+      log: deps.log,
+      emit: (e) => this.emit(e),
+      publish: (name, value) => deps.publish(name, value),
+      setSelectedProtocol: (p) => this.setSelectedProtocol(p),
+      ieff: () => this.ieff(),
+      enabled: () => this.table.effective(),
+      enableChange: () => this.enableChange,
+      latestMeter: () => this.latestMeter,
+      capabilities: () => this.capabilities,
+      raiseError: (type, sub_type, message) => this.changeErrors(() => this.errorHandling.raise(type, sub_type, message, "High")),
+    });
+  }
+
+  // ---- EvseKernel ------------------------------------------------------------------------
+
+  boot(): void {
+    this.bootAt = this.deps.clock.now();
+    this.deps.publish("evse_id", this.config.evse_id);
+    this.deps.publish("waiting_for_external_ready", this.config.external_ready_to_start_charging);
+    this.setSelectedProtocol("Unknown");
+  }
+
+  boardInput(input: BoardInput): void {
+    void this.enqueue(() => this.handleBoardInput(input)).catch((err) => this.logFailure("board input", err));
+  }
+
+  command(name: CommandName, args: Record<string, unknown>): Promise<unknown> {
+    return this.enqueue(async () => {
+      if ((!this.isStarted || this.isShutDown) && !ALWAYS_ALLOWED.has(name)) throw new KernelNotStartedError(name);
+      const result = await this.runCommand(name, args);
+      await this.afterInput();
+      return result;
+    });
+  }
+
+  enforceLimits(value: EnforcedLimits): Promise<void> {
+    return this.enqueue(async () => {
+      this.applyEnforcedLimits(value);
+      await this.afterInput();
+    });
+  }
+
+  tick(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.isStarted && !this.isShutDown) {
+        if (this.iec.tick()) this.contactorWatchdogExpired();
+        this.charger.refreshRecordIfDue();
+      }
+      await this.afterInput();
+    });
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const tail = this.fifo;
+      await tail.catch(() => undefined);
+      if (tail === this.fifo) return;
+    }
+  }
+
+  started(): boolean {
+    return this.isStarted;
+  }
+
+  errors(): ActiveError[] {
+    return this.errorHandling.list();
+  }
+
+  shutdown(): Promise<void> {
+    return this.enqueue(() => {
+      this.isShutDown = true;
+      this.iec.powerOff();
+      this.iec.x1();
+      this.charger.refreshRecord();
+    });
+  }
+
+  // ---- The FIFO --------------------------------------------------------------------------
+
+  private enqueue<T>(work: () => Promise<T> | T): Promise<T> {
+    const result = this.fifo.then(work);
+    this.fifo = result.catch(() => undefined);
+    return result;
+  }
+
+  private logFailure(what: string, err: unknown): void {
+    this.deps.log(`${what} failed: ${(err as Error)?.stack ?? String(err)}`);
+  }
+
+  /** Every input ends with the state machine's passes, the limits check and the boot progress. */
+  private async afterInput(): Promise<void> {
+    if (this.isShutDown) return;
+    if (this.isStarted) await this.charger.run();
+    this.publishLimitsIfChanged();
+    if (!this.isStarted) await this.advanceBoot();
+  }
+
+  // ---- Boot (§16.3, §16.4) ---------------------------------------------------------------
+
+  private async advanceBoot(): Promise<void> {
+    if (this.isStarted) return;
+    if (!this.bootRecordDone) {
+      if (this.capabilities === null) return;
+      const waitMs = this.config.initial_meter_value_timeout_ms;
+      if (this.latestMeter === null && waitMs > 0 && this.deps.clock.now() - this.bootAt < waitMs) return;
+      this.bootRecordDone = true;
+      await this.finishInterruptedTransaction();
+    }
+    if (this.config.external_ready_to_start_charging && !this.externalReadyUsed) return;
+    await this.startKernel();
+  }
+
+  /** D7: the transaction of the stored record ends with PowerLoss, carrying its own uuid and token. */
+  private async finishInterruptedTransaction(): Promise<void> {
+    let record = null;
+    try {
+      record = this.deps.store.load();
+    } catch (err) {
+      this.deps.log(`transaction record unreadable, ignored: ${(err as Error).message}`);
+    }
+    const meter = this.deps.meter;
+    if (record === null) {
+      if (meter) await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
+      return;
+    }
+    const signed: { start_signed_meter_value?: unknown; signed_meter_value?: unknown } = {};
+    if (meter) {
+      try {
+        const resp = await meter.stop_transaction(record.uuid);
+        if (resp.status === "OK") {
+          if (resp.start_signed_meter_value !== undefined) signed.start_signed_meter_value = resp.start_signed_meter_value;
+          if (resp.signed_meter_value !== undefined) signed.signed_meter_value = resp.signed_meter_value;
+        }
+      } catch (err) {
+        this.logFailure("powermeter stop_transaction", err);
+      }
+      await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
+    }
+    const now = this.deps.clock.now();
+    const idTag = v.safeParse(ProvidedIdTokenSchema, record.id_tag);
+    const meterValue = v.safeParse(PowermeterSchema, record.latest_meter_value);
+    this.emit(
+      ev.transactionFinished(record.uuid, now, {
+        reason: "PowerLoss",
+        meter_value: meterValue.success ? meterValue.output : ev.meterValueOrZero(this.latestMeter, now),
+        ...(idTag.success ? { id_tag: idTag.output } : {}),
+        ...signed,
+      }),
+    );
+    try {
+      this.deps.store.clear();
+    } catch (err) {
+      this.logFailure("transaction record clear", err);
+    }
+    this.interruptedUuid = record.uuid;
+  }
+
+  private async startKernel(): Promise<void> {
+    this.isStarted = true;
+    this.deps.board.enable(true);
+    this.charger.start();
+    this.publishLimitsIfChanged();
+    const source = this.table.activeSource();
+    this.emit(ev.enableEvent(this.table.effective() ? "Enabled" : "Disabled", "", this.deps.clock.now(), source, false));
+    this.deps.publish("ready", true);
+    if (this.latestRaw !== "unknown") this.handleRaw(this.latestRaw);
+    await this.charger.run();
+  }
+
+  // ---- Board inputs ----------------------------------------------------------------------
+
+  private async handleBoardInput(input: BoardInput): Promise<void> {
+    switch (input.kind) {
+      case "event":
+        this.handleBspEvent(input.event);
+        break;
+      case "capabilities":
+        this.capabilities = input.value;
+        this.deps.publish("hw_capabilities", input.value);
+        break;
+      case "telemetry":
+        this.deps.publish("telemetry", input.value);
+        break;
+      case "powermeter":
+        this.latestMeter = input.value;
+        this.deps.publish("powermeter", input.value);
+        break;
+      case "public_key_ocmf":
+        this.deps.publish("powermeter_public_key_ocmf", input.value);
+        break;
+      case "ac_nr_of_phases_available":
+        this.phasesOverride = Math.min(3, Math.max(1, Math.round(input.value)));
+        break;
+      case "request_stop_transaction":
+        if (this.isStarted) this.charger.stopTransaction(input.value);
+        break;
+      case "error_raised":
+        this.changeErrors(() => this.errorHandling.raise(input.type, input.sub_type, input.message, input.severity));
+        break;
+      case "error_cleared":
+        this.changeErrors(() => this.errorHandling.clear(input.type, input.sub_type));
+        break;
+    }
+    await this.afterInput();
+  }
+
+  private handleBspEvent(event: BspEventEnum): void {
+    switch (event) {
+      case "PowerOn":
+      case "PowerOff":
+        this.iec.onRelayReport(event === "PowerOn");
+        if (event === "PowerOff" && this.errorHandling.isActive(CONTACTOR_FAULT)) {
+          this.changeErrors(() => this.errorHandling.clear(CONTACTOR_FAULT));
+          this.iec.holdContactorF(false);
+        }
+        return;
+      case "EvseReplugStarted":
+      case "EvseReplugFinished":
+        this.deps.log(`board reported ${event}; replug is not used by this product`);
+        return;
+      case "Disconnected":
+        this.latestRaw = "unknown";
+        if (this.isStarted) this.handleRaw("unknown");
+        return;
+      default:
+        this.latestRaw = event;
+        if (this.isStarted) this.handleRaw(event);
+    }
+  }
+
+  private handleRaw(raw: RawCp): void {
+    const events = this.iec.onRawState(raw);
+    if (this.firstCpPending && raw !== "unknown") {
+      this.firstCpPending = false;
+      const connected = raw === "B" || raw === "C" || raw === "D";
+      if (this.interruptedUuid !== null && connected && this.table.effective() && !this.errorHandling.isFaulted()) {
+        this.charger.resumeUuid = this.interruptedUuid;
+      }
+      this.interruptedUuid = null;
+    }
+    for (const e of events) {
+      if (e === "CarUnplugged") {
+        // Our own errors are cleared by the unplug event only [Q26].
+        this.changeErrors(() => CLEARED_ON_UNPLUG.map(([t, s]) => this.errorHandling.clear(t, s)).some(Boolean));
+      }
+      this.charger.onCpEvent(e);
+    }
+  }
+
+  // ---- Errors and the fault overlay's edges (§8) -----------------------------------------
+
+  private changeErrors(change: () => boolean): void {
+    const wasFaulted = this.errorHandling.isFaulted();
+    if (!change()) return;
+    if (wasFaulted || !this.errorHandling.isFaulted()) return;
+    // Becoming faulted: the state does not change and no session event is emitted [D1].
+    if (this.reservation.active) {
+      this.reservation.take();
+      this.emit(ev.simpleEvent("ReservationEnd", "", this.deps.clock.now()));
+    }
+    if (this.iec.pwmRunning || this.iec.rPlusHeld || this.iec.relaysClosed) {
+      this.iec.powerOff();
+      this.iec.faultPulse(this.config.state_F_after_fault_ms); // [D2]
+    }
+  }
+
+  /** D8: relays still closed 3 s after R−. */
+  private contactorWatchdogExpired(): void {
+    this.changeErrors(() =>
+      this.errorHandling.raise(CONTACTOR_FAULT, "", "relays still reported closed 3 s after they were commanded open", "High"),
+    );
+    this.iec.holdContactorF(true);
+  }
+
+  // ---- Limits (§13) ----------------------------------------------------------------------
+
+  private activePhases(): number {
+    return this.phasesOverride ?? this.capabilities?.max_phase_count_import ?? 3;
+  }
+
+  private ieff(): number {
+    return effectiveCurrent({
+      configMaxA: this.config.max_current_import_A,
+      capabilities: this.capabilities,
+      cableA: this.charger.cableLimitA,
+      emLimitA: this.emLimit.currentA(this.deps.clock.now()),
+    });
+  }
+
+  private applyEnforcedLimits(value: EnforcedLimits): void {
+    this.deps.publish("enforced_limits", value);
+    const target = phaseTarget(value, this.capabilities);
+    if (target !== null && target !== this.activePhases()) {
+      if (this.capabilities?.supports_changing_phases_during_charging) {
+        this.phasesOverride = target;
+        if (this.isStarted) this.charger.requestPhaseSwitch(target === 3);
+      } else {
+        this.deps.log(`phase switch to ${target} requested, but the hardware cannot change phases; ignored`);
+      }
+    }
+    const now = this.deps.clock.now();
+    const currentA = requestedCurrent(value, this.config.ac_nominal_voltage, this.activePhases());
+    const validUntil = Date.parse(value.valid_until);
+    if (!this.emLimit.accept(currentA, validUntil, now)) {
+      this.deps.log(`enforce_limits ignored: valid_until ${value.valid_until} not in the future or ${currentA} A above 1000 A`);
+    }
+  }
+
+  /** D6: `limits` only when its content changes; the board's over-current limit only on change. */
+  private publishLimitsIfChanged(): void {
+    if (!this.isStarted) return;
+    const ieff = this.ieff();
+    const limits = { uuid: this.deps.nodeId, max_current: ieff, nr_of_phases_available: this.activePhases() };
+    const key = JSON.stringify(limits);
+    if (key !== this.lastLimits) {
+      this.lastLimits = key;
+      this.deps.publish("limits", limits);
+    }
+    if (ieff !== this.lastOvercurrentLimit) {
+      this.lastOvercurrentLimit = ieff;
+      this.deps.board.ac_set_overcurrent_limit_A(ieff);
+    }
+  }
+
+  // ---- Publications ----------------------------------------------------------------------
+
+  private emit(event: SessionEvent): void {
+    this.deps.publish("session_event", event);
+  }
+
+  private setSelectedProtocol(protocol: string): void {
+    if (protocol === this.selectedProtocol) return; // [Q21]
+    this.selectedProtocol = protocol;
+    this.deps.publish("selected_protocol", protocol);
+  }
+
+  // ---- Commands (§10) --------------------------------------------------------------------
+
+  private async runCommand(name: CommandName, args: Record<string, unknown>): Promise<unknown> {
+    switch (name) {
+      case "get_evse":
+        return this.getEvse();
+      case "enable_disable":
+        return this.enableDisable(args.connector_id as number, args.cmd_source as EnableDisableSource);
+      case "authorize_response":
+        this.charger.authorizeResponse(args.provided_token as ProvidedIdToken, args.validation_result as ValidationResult);
+        return null;
+      case "withdraw_authorization":
+        this.charger.withdrawAuthorization();
+        return null;
+      case "reserve":
+        return this.reserve(args.reservation_id as number);
+      case "cancel_reservation":
+        if (this.reservation.active) {
+          this.reservation.take();
+          this.emit(ev.simpleEvent("ReservationEnd", "", this.deps.clock.now()));
+        }
+        return null;
+      case "set_faulted":
+        this.changeErrors(() => this.errorHandling.raise(INOPERATIVE, SET_FAULTED_SUB_TYPE, "set_faulted", "High"));
+        return null;
+      case "pause_charging":
+        return this.charger.pauseCharging();
+      case "resume_charging":
+        return this.charger.resumeCharging();
+      case "stop_transaction":
+        return this.charger.stopTransaction(args.request as StopTransactionRequest);
+      case "force_unlock": {
+        const id = args.connector_id as number;
+        if (id !== 0 && id !== 1) return false; // [Q23]
+        this.iec.forceUnlock();
+        return true;
+      }
+      case "set_get_certificate_response":
+        return null; // no ISO 15118 stack [Q30]
+      case "external_ready_to_start_charging":
+        return this.externalReady();
+    }
+  }
+
+  private getEvse(): unknown {
+    const type = v.safeParse(ConnectorTypeEnumSchema, this.config.connector_type);
+    return { id: this.config.connector_id, connectors: [type.success ? { id: 1, type: type.output } : { id: 1 }] };
+  }
+
+  // §11.2
+  private enableDisable(connectorId: number, source: EnableDisableSource): boolean {
+    if (connectorId !== 0 && connectorId !== 1) return this.table.effective(); // [Q23]
+    const before = this.table.effective();
+    const activeBefore = this.table.activeSource();
+    this.table.apply(connectorId, source);
+    if (source.enable_state === "Enable" && source.enable_priority <= activeBefore.enable_priority) {
+      this.changeErrors(() => this.errorHandling.clear(INOPERATIVE, SET_FAULTED_SUB_TYPE)); // [D12]
+    }
+    const after = this.table.effective();
+    if (after !== before) {
+      // The charger emits Disabled/Enabled when it acts on the change (§11.4, §11.5).
+      this.enableChange = { source: this.table.activeSource(), connectorLevel: connectorId !== 0 };
+    }
+    return after; // [Q12]
+  }
+
+  // §12
+  private reserve(requested: number): boolean {
+    const state = this.charger.state;
+    if (!this.table.effective() || this.errorHandling.isFaulted() || this.charger.session !== null || state !== "Idle") {
+      return false;
+    }
+    const outcome = this.reservation.reserve(requested);
+    if (outcome === "accepted") this.emit(ev.simpleEvent("ReservationStart", "", this.deps.clock.now()));
+    return outcome !== "refused";
+  }
+
+  // §16.4 [D10]
+  private async externalReady(): Promise<boolean> {
+    if (!this.config.external_ready_to_start_charging || this.externalReadyUsed) return false;
+    this.externalReadyUsed = true;
+    this.deps.publish("waiting_for_external_ready", false);
+    await this.advanceBoot();
+    return true;
+  }
+}
