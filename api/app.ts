@@ -1,0 +1,52 @@
+// The Hono app: auth and metrics middleware, then small route groups mounted under
+// /api/v1/evses, plus /healthz, /metrics and /openapi.json. One onError renders every refusal.
+import { Hono } from "hono";
+import { routePath } from "hono/route";
+import { bearerAuth } from "./auth.ts";
+import { methodNotAllowed, type ApiContext } from "./context.ts";
+import { ApiError, renderError } from "./errors.ts";
+import { openApiDocument } from "./openapi.ts";
+import { commandsRoutes } from "./routes/commands.ts";
+import { energyRoutes } from "./routes/energy.ts";
+import { eventsRoutes } from "./routes/events.ts";
+import { evsesRoutes } from "./routes/evses.ts";
+import { simRoutes } from "./routes/sim.ts";
+import { varsRoutes } from "./routes/vars.ts";
+
+export function createApp(ctx: ApiContext): Hono {
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const path = routePath(c, -1);
+    // Unmatched paths are one label, so a scanner cannot blow up the metric's cardinality.
+    const route = path.endsWith("*") ? "unmatched" : path;
+    ctx.metrics.request(c.req.method, route, c.res.status, (performance.now() - t0) / 1000);
+  });
+  app.use("/api/*", bearerAuth(ctx.token));
+
+  app.get("/healthz", (c) => {
+    const evses = ctx.evses.map((e) => ({ index: e.index, ...e.board.health() }));
+    const healthy = evses.every((e) => e.worker_running && e.board_answering);
+    const status = healthy ? "ok" : evses.some((e) => !e.worker_running) ? "worker_not_running" : "board_not_answering";
+    const uptime_s = Math.floor((ctx.now() - ctx.startedAt) / 1000);
+    return c.json({ status, version: ctx.version, uptime_s, evses }, healthy ? 200 : 503);
+  });
+  app.all("/healthz", methodNotAllowed(["GET"]));
+
+  app.get("/metrics", (c) => c.text(ctx.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.all("/metrics", methodNotAllowed(["GET"]));
+
+  const openapi = openApiDocument(ctx.version);
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.all("/openapi.json", methodNotAllowed(["GET"]));
+
+  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, simRoutes]) {
+    app.route("/api/v1/evses", group(ctx));
+  }
+
+  app.notFound((c) => renderError(new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`), c));
+  app.onError(renderError);
+  return app;
+}

@@ -1,0 +1,45 @@
+// What the HTTP layer is given: per EVSE the kernel, the board's health and sim control, and the
+// publication log. The API reads and forwards; it owns no charging state of its own.
+import type { Context } from "hono";
+import type { EvseKernel } from "../core/kernel-api.ts";
+import type { BoardHandle } from "../rt-worker/board-handle.ts";
+import { ApiError } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+import type { PublicationLog } from "./publications.ts";
+
+export interface EvseRuntime {
+  /** 1-based, as in the URL. */
+  index: number;
+  kernel: EvseKernel;
+  board: Pick<BoardHandle, "health" | "sim">;
+  publications: PublicationLog;
+}
+
+export interface ApiContext {
+  version: string;
+  /** Bearer token for /api/; null = no authentication. */
+  token: string | null;
+  evses: EvseRuntime[];
+  metrics: Metrics;
+  /** Milliseconds; uptime is measured from `startedAt`. */
+  now(): number;
+  startedAt: number;
+  /** Event-stream idle comment interval; the contract wants at least one every 15 s. */
+  keepAliveMs?: number;
+}
+
+/** The EVSE named by the `:i` path parameter, or a 404 naming it. */
+export function evseOf(ctx: ApiContext, c: Context): EvseRuntime {
+  const raw = c.req.param("i") ?? "";
+  const evse = /^[1-9][0-9]{0,5}$/.test(raw) ? ctx.evses[Number(raw) - 1] : undefined;
+  if (!evse) throw new ApiError(404, "unknown_evse", `no EVSE with index "${raw}" (there ${ctx.evses.length === 1 ? "is 1 EVSE" : `are ${ctx.evses.length} EVSEs`}, counted from 1)`);
+  return evse;
+}
+
+/** Handler for a known path asked with a method it does not serve. */
+export function methodNotAllowed(allowed: string[]) {
+  return (c: Context): never => {
+    c.header("Allow", allowed.join(", "));
+    throw new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(" or ")}`);
+  };
+}

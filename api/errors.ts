@@ -1,0 +1,46 @@
+// One error type for the whole API, after Hono's HTTPException: a route throws an ApiError and the
+// single onError handler renders the contract's body {"error","message","details"}. No route
+// formats an error itself, so every refusal has the same shape and the same status rules.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type * as v from "valibot";
+import { formatIssues } from "../core/types/index.ts";
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly error: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  body(): { error: string; message: string; details: ErrorDetail[] } {
+    return { error: this.error, message: this.message, details: this.details };
+  }
+}
+
+export const notFound = (what: string): ApiError => new ApiError(404, "not_found", what);
+
+/** A schema failure as a 400, one detail per issue so every offending field is named. */
+export function validationError(what: string, issues: readonly v.BaseIssue<unknown>[]): ApiError {
+  const details = formatIssues(issues);
+  const first = details[0];
+  const where = first ? (first.path === "" ? first.message : `${first.path}: ${first.message}`) : "invalid";
+  const more = details.length > 1 ? ` (and ${details.length - 1} more)` : "";
+  return new ApiError(400, "invalid_body", `${what}: ${where}${more}`, details);
+}
+
+export function renderError(err: unknown, c: Context): Response {
+  if (err instanceof ApiError) return c.json(err.body(), err.status);
+  // Anything else is our fault, never the caller's: say so without leaking internals.
+  console.error(err);
+  return c.json({ error: "internal_error", message: "internal error", details: [] }, 500);
+}

@@ -1,0 +1,207 @@
+// GET /openapi.json: the routes of http-api.md as an OpenAPI 3.1 document, with request and
+// response bodies generated (json-schema.ts) from the schemas the server validates with:
+// COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema and the sim bodies.
+import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
+import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
+import { toJsonSchema } from "./json-schema.ts";
+import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
+
+const json = (schema: object) => ({ "application/json": { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorResponse = (description: string) => ({ description, content: json(ref("Error")) });
+const evseParam = { name: "i", in: "path", required: true, description: "EVSE index, from 1", schema: { type: "integer", minimum: 1 } };
+const secured = [{ bearer: [] }];
+
+/** The error answers every /api/ route can give; 409 and 413/415 only where they apply. */
+function responses(ok: Record<string, unknown>, opts: { body?: boolean; conflict?: string } = {}) {
+  return {
+    ...ok,
+    ...(opts.body ? { "400": errorResponse("Malformed JSON or schema failure") } : {}),
+    "401": errorResponse("Missing or wrong bearer token"),
+    "404": errorResponse("Unknown EVSE, variable or command"),
+    "405": errorResponse("Wrong method"),
+    ...(opts.conflict ? { "409": errorResponse(opts.conflict) } : {}),
+    ...(opts.body ? { "413": errorResponse("Body over 64 KiB"), "415": errorResponse("Body that is not JSON") } : {}),
+  };
+}
+
+const SIM_STATE = {
+  type: "object",
+  required: ["cp_state", "pwm_duty_percent", "relays_closed", "phases", "locked", "rcd_current_mA", "meter", "car"],
+  properties: {
+    cp_state: { enum: ["A", "B", "C", "D", "E", "F"] },
+    pwm_duty_percent: { type: ["number", "null"] },
+    relays_closed: { type: "boolean" },
+    phases: { enum: [1, 3] },
+    locked: { type: "boolean" },
+    rcd_current_mA: { type: "number" },
+    meter: {
+      type: "object",
+      properties: {
+        energy_Wh_import: { type: "number" },
+        power_W: { type: "number" },
+        current_A: { type: "object", properties: { L1: { type: "number" }, L2: { type: "number" }, L3: { type: "number" } } },
+        voltage_V: { type: "object", properties: { L1: { type: "number" }, L2: { type: "number" }, L3: { type: "number" } } },
+      },
+    },
+    car: { type: "object", properties: { running: { type: "boolean" }, script: { type: ["string", "null"] }, state: { type: "string" } } },
+  },
+};
+
+export function openApiDocument(version: string): object {
+  const schemas: Record<string, unknown> = {
+    Error: {
+      type: "object",
+      required: ["error", "message", "details"],
+      additionalProperties: false,
+      properties: {
+        error: { type: "string" },
+        message: { type: "string" },
+        details: {
+          type: "array",
+          items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } } },
+        },
+      },
+    },
+    EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
+    SimState: SIM_STATE,
+  };
+  for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
+
+  const paths: Record<string, unknown> = {
+    "/healthz": {
+      get: {
+        summary: "Liveness of the process, the real-time worker and the board (no token needed)",
+        responses: {
+          "200": { description: "Healthy", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { const: "ok" }, version: { type: "string" }, uptime_s: { type: "number" } } }) },
+          "503": { description: "Worker not running or board not answering", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { type: "string" } } }) },
+        },
+      },
+    },
+    "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } } } },
+    "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: json({ type: "object" }) } } } },
+    "/api/v1/evses": {
+      get: {
+        security: secured,
+        summary: "The EVSEs of this process",
+        responses: responses({
+          "200": { description: "One object per EVSE", content: json({ type: "array", items: { type: "object", required: ["index", "evse_id", "connectors"], properties: { index: { type: "integer" }, evse_id: { type: ["string", "null"] }, connectors: { type: "array" } } } }) },
+        }),
+      },
+    },
+    "/api/v1/evses/{i}/vars": {
+      get: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Every variable's last published value (null if never published)",
+        responses: responses({
+          "200": {
+            description: "All 14 variables",
+            content: json({
+              type: "object",
+              required: [...VARIABLE_NAMES],
+              additionalProperties: false,
+              properties: Object.fromEntries(VARIABLE_NAMES.map((n) => [n, { anyOf: [ref(`var_${n}`), { type: "null" }] }])),
+            }),
+          },
+        }),
+      },
+    },
+    "/api/v1/evses/{i}/vars/{name}": {
+      get: {
+        security: secured,
+        parameters: [evseParam, { name: "name", in: "path", required: true, schema: { enum: [...VARIABLE_NAMES] } }],
+        summary: "One variable's last published value, null if never published",
+        responses: responses({ "200": { description: "The value (schema: components var_<name>)", content: json({}) } }),
+      },
+    },
+    "/api/v1/evses/{i}/events": {
+      get: {
+        security: secured,
+        parameters: [evseParam, { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }],
+        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value",
+        responses: responses({ "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } } }),
+      },
+    },
+    "/api/v1/evses/{i}/errors": {
+      get: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Active errors",
+        responses: responses({
+          "200": {
+            description: "Active errors",
+            content: json({
+              type: "array",
+              items: {
+                type: "object",
+                required: ["type", "sub_type", "message", "severity", "state", "timestamp", "uuid"],
+                properties: { type: { type: "string" }, sub_type: { type: "string" }, message: { type: "string" }, severity: { enum: ["Low", "Medium", "High"] }, state: { const: "Active" }, timestamp: { type: "string", format: "date-time" }, uuid: { type: "string" } },
+              },
+            }),
+          },
+        }),
+      },
+    },
+    "/api/v1/evses/{i}/energy/enforce_limits": {
+      post: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Apply limits from an energy manager",
+        requestBody: { required: true, content: json(ref("EnforcedLimits")) },
+        responses: responses({ "200": { description: "Applied", content: json({ type: "object", required: ["result"], properties: { result: { type: "null" } } }) } }, { body: true }),
+      },
+    },
+    "/api/v1/evses/{i}/sim": {
+      get: { security: secured, parameters: [evseParam], summary: "Simulated board state", responses: responses({ "200": { description: "Board state", content: json(ref("SimState")) } }, { conflict: "Not a simulated board" }) },
+    },
+    "/api/v1/evses/{i}/sim/car": {
+      post: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Start a car script (or replace the running one)",
+        requestBody: { required: true, content: json(toJsonSchema(CarScriptBodySchema)) },
+        responses: responses({ "202": { description: "Script started", content: json({ type: "object", properties: { accepted: { const: true } } }) } }, { body: true, conflict: "A script runs and replace is not true, or not a simulated board" }),
+      },
+      delete: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Stop the running car script; the car stays as it is",
+        responses: responses({ "200": { description: "Stopped", content: json({ type: "object", properties: { stopped: { const: true } } }) } }, { conflict: "Not a simulated board" }),
+      },
+    },
+    "/api/v1/evses/{i}/sim/board": {
+      post: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Run-time simulated-board knobs (sim.weld_relays)",
+        requestBody: { required: true, content: json(toJsonSchema(SimBoardBodySchema)) },
+        responses: responses({ "200": { description: "Applied", content: json(toJsonSchema(SimBoardBodySchema)) } }, { body: true, conflict: "Not a simulated board" }),
+      },
+    },
+  };
+
+  // One path per command, so each carries its own argument and result schema.
+  for (const name of COMMAND_NAMES) {
+    paths[`/api/v1/evses/{i}/commands/${name}`] = {
+      post: {
+        security: secured,
+        parameters: [evseParam],
+        operationId: name,
+        summary: `evse_manager command ${name} (interface.md §1.1)`,
+        requestBody: { required: false, content: json(toJsonSchema(COMMAND_ARGS[name])) },
+        responses: responses(
+          { "200": { description: "The command's result", content: json({ type: "object", required: ["result"], additionalProperties: false, properties: { result: toJsonSchema(COMMAND_RESULTS[name]) } }) } },
+          { body: true, conflict: name === "get_evse" || name === "external_ready_to_start_charging" ? undefined : "The kernel has not started yet" },
+        ),
+      },
+    };
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP (http-api.md, version 1)" },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } }, schemas },
+    paths,
+  };
+}

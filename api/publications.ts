@@ -1,0 +1,181 @@
+// The publication log of one EVSE: every variable the kernel publishes gets the next id (from 1
+// per process), is kept as the variable's last value (GET vars, the SSE snapshot), lands in a ring
+// buffer (Last-Event-ID replay) and is fanned out to event-stream subscribers. Each subscriber has
+// its own bounded queue, so a slow reader never blocks the kernel or other readers: publish() only
+// appends to arrays, and a reader that falls 10,000 messages behind is closed.
+import { VARIABLE_NAMES, type VariableName } from "../core/kernel-api.ts";
+
+export interface Publication {
+  id: number;
+  name: VariableName;
+  value: unknown;
+  /** The SSE message, encoded once and shared by every subscriber. */
+  wire: string;
+}
+
+export interface PublicationLogOptions {
+  /** Replay buffer length; the contract asks for at least 1000. */
+  bufferSize?: number;
+  /** Unsent messages after which a subscriber is closed. */
+  maxUnsent?: number;
+}
+
+export function encodeSse(id: number, name: string, value: unknown): string {
+  return `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(value === undefined ? null : value)}\n\n`;
+}
+
+export class Subscriber {
+  private queue: Publication[] = [];
+  private wake: (() => void) | null = null;
+  private closedFlag = false;
+  private closeListeners: (() => void)[] = [];
+  /** Why the stream was closed by the server (overflow), if it was. */
+  reason: string | null = null;
+
+  constructor(
+    private readonly maxUnsent: number,
+    private readonly detach: (s: Subscriber) => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  get unsent(): number {
+    return this.queue.length;
+  }
+
+  push(p: Publication): void {
+    if (this.closedFlag) return;
+    if (this.queue.length >= this.maxUnsent) {
+      this.close(`more than ${this.maxUnsent} unsent messages`);
+      return;
+    }
+    this.queue.push(p);
+    this.notify();
+  }
+
+  /** Everything queued so far, in publication order; the queue is empty afterwards. */
+  take(): Publication[] {
+    const out = this.queue;
+    this.queue = [];
+    return out;
+  }
+
+  /** Resolves when a message is queued, the subscriber is closed, or `ms` pass. */
+  wait(ms: number): Promise<void> {
+    if (this.queue.length > 0 || this.closedFlag) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  close(reason: string | null = null): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.reason = reason;
+    this.queue = [];
+    this.detach(this);
+    this.notify();
+    for (const listener of this.closeListeners) listener();
+  }
+
+  /** Called once when the subscriber is closed, by the server or by the reader going away. */
+  onClose(listener: () => void): void {
+    if (this.closedFlag) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+export class PublicationLog {
+  private nextId = 1;
+  private readonly bufferSize: number;
+  private readonly maxUnsent: number;
+  /** Ring buffer of the last `bufferSize` publications; `ring[id % bufferSize]`. */
+  private readonly ring: (Publication | undefined)[];
+  private readonly last = new Map<VariableName, Publication>();
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly listeners: ((p: Publication) => void)[] = [];
+
+  constructor(options: PublicationLogOptions = {}) {
+    this.bufferSize = options.bufferSize ?? 4096;
+    this.maxUnsent = options.maxUnsent ?? 10_000;
+    this.ring = new Array(this.bufferSize);
+  }
+
+  publish(name: VariableName, value: unknown): Publication {
+    const id = this.nextId++;
+    const p: Publication = { id, name, value, wire: encodeSse(id, name, value) };
+    this.ring[id % this.bufferSize] = p;
+    this.last.set(name, p);
+    for (const s of this.subscribers) s.push(p);
+    for (const listener of this.listeners) listener(p);
+    return p;
+  }
+
+  /** Observers that are not streams (logger, metrics); called synchronously after fan-out. */
+  onPublish(listener: (p: Publication) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Id of the newest publication, 0 before the first. */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  value(name: VariableName): unknown {
+    return this.last.has(name) ? this.last.get(name)!.value : null;
+  }
+
+  /** All 14 variables, null for those never published. */
+  values(): Record<VariableName, unknown> {
+    const out = {} as Record<VariableName, unknown>;
+    for (const name of VARIABLE_NAMES) out[name] = this.value(name);
+    return out;
+  }
+
+  /** The last publication of every variable that has one, in ascending id order. */
+  snapshot(): Publication[] {
+    return [...this.last.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Publications with id > `after`, or null when they are no longer (or never were) all in the buffer. */
+  since(after: number): Publication[] | null {
+    const newest = this.lastId;
+    const oldest = Math.max(1, newest - this.bufferSize + 1);
+    if (!Number.isSafeInteger(after) || after < oldest - 1 || after > newest) return null;
+    const out: Publication[] = [];
+    for (let id = after + 1; id <= newest; id++) out.push(this.ring[id % this.bufferSize]!);
+    return out;
+  }
+
+  /**
+   * A new stream subscriber, already holding its first messages: the replay after `lastEventId`
+   * when that id can be honoured, a fresh snapshot otherwise. Live publications follow without a
+   * gap because nothing can publish between computing the first messages and registering.
+   */
+  subscribe(lastEventId?: string | null): Subscriber {
+    const s = new Subscriber(this.maxUnsent, (x) => this.subscribers.delete(x));
+    const replay = lastEventId != null && /^\d+$/.test(lastEventId.trim()) ? this.since(Number(lastEventId.trim())) : null;
+    for (const p of replay ?? this.snapshot()) s.push(p);
+    this.subscribers.add(s);
+    return s;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+}

@@ -1,0 +1,154 @@
+// The program: flags and configuration, then per EVSE one board, meter, store, publication log
+// and Kernel, and one HTTP server for all of them (docs/architecture.md, http-api.md).
+import pkg from "./package.json" with { type: "json" };
+import { CliError, isLoopback, parseArgs, USAGE, type CliArgs } from "./api/cli-args.ts";
+import { createApp, createLogger, effectiveToken, Metrics, PublicationLog, type EvseRuntime } from "./api/index.ts";
+import { serveNode, type RunningServer } from "./api/node-server.ts";
+import { openStorage } from "./api/transaction-store.ts";
+import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
+import type { EvseKernel } from "./core/kernel-api.ts";
+import type { Powermeter } from "./core/types/index.ts";
+import type { BoardHandle } from "./rt-worker/board-handle.ts";
+
+const VERSION: string = pkg.version;
+const TICK_MS = 100;
+const SHUTDOWN_DEADLINE_MS = 1900;
+
+/** Exit code 2 with a message: the contract's answer to bad flags, config or an unsafe listen address. */
+function refuse(message: string): never {
+  process.stderr.write(`evse-manager: ${message}\n`);
+  process.exit(2);
+}
+
+function configure(args: CliArgs): AppConfig {
+  const config = args.config !== undefined ? loadConfigFile(args.config) : parseConfig({}, "<defaults>");
+  if (args.host !== undefined) config.api.host = args.host;
+  if (args.port !== undefined) config.api.port = args.port;
+  if (args.board !== undefined) config.board = args.board;
+  if (args.log_format !== undefined) config.log_format = args.log_format;
+  return config;
+}
+
+async function start(config: AppConfig, token: string | null): Promise<void> {
+  // The runtime pieces load only when a server really starts: --help, --version and refused
+  // configurations answer at once, without threads.
+  const [{ Kernel }, { startBoard }, { SimOcmfMeter }] = await Promise.all([
+    import("./core/index.ts"),
+    import("./rt-worker/index.ts"),
+    import("./sim/meter/index.ts"),
+  ]);
+
+  const logger = createLogger(config.log_format);
+  const metrics = new Metrics();
+  const storage = openStorage(config.storage.path);
+  const clock = { now: () => Date.now() };
+  const evses: (EvseRuntime & { board: BoardHandle })[] = [];
+
+  for (const [k, evseConfig] of config.evses.entries()) {
+    const index = k + 1;
+    const board = await startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid });
+    const publications = new PublicationLog();
+    const evseLog = logger.forEvse(index);
+    publications.onPublish((p) => {
+      evseLog.publication(p);
+      metrics.publication(index, p);
+    });
+
+    let latest: Powermeter | null = null;
+    const meter = config.board === "sim" ? new SimOcmfMeter({ getLatest: () => latest, clock }) : null;
+    const kernel: EvseKernel = new Kernel({
+      clock,
+      board: board.port,
+      meter,
+      store: storage.storeFor(index),
+      config: evseConfig,
+      publish: (name, value) => publications.publish(name, value),
+      log: evseLog.log,
+      newUuid: () => crypto.randomUUID(),
+      nodeId: `evse_manager_${index}`,
+    });
+    board.onInput((input) => {
+      if (input.kind === "powermeter") latest = input.value;
+      metrics.boardInput(index, input);
+      kernel.boardInput(input);
+    });
+    kernel.boot();
+    if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
+    evses.push({ index, kernel, board, publications });
+  }
+
+  let ticking = false;
+  const ticker = setInterval(() => {
+    if (ticking) return; // a slow pass is never stacked under the next one
+    ticking = true;
+    Promise.all(evses.map((e) => e.kernel.tick()))
+      .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
+      .finally(() => (ticking = false));
+  }, TICK_MS);
+
+  const app = createApp({ version: VERSION, token, evses, metrics, now: () => Date.now(), startedAt: Date.now() });
+  let server: RunningServer;
+  try {
+    // node:http rather than Bun.serve: it gives the event stream real back-pressure (api/node-server.ts).
+    server = await serveNode(app.fetch, { hostname: config.api.host, port: config.api.port });
+  } catch (err) {
+    process.stderr.write(`evse-manager: cannot listen on ${config.api.host}:${config.api.port}: ${(err as Error).message}\n`);
+    await Promise.all(evses.map((e) => e.board.stop()));
+    process.exit(1);
+  }
+  const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
+  logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    const deadline = setTimeout(() => {
+      logger.info("shutdown did not finish in time; exiting");
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    clearInterval(ticker);
+    void server.stop();
+    // Relays open and the record is written (kernel.shutdown) before the board threads stop.
+    await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
+    await Promise.allSettled(evses.map((e) => e.board.stop()));
+    storage.close();
+    clearTimeout(deadline);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args: CliArgs;
+  let config: AppConfig;
+  try {
+    args = parseArgs(argv);
+    if (args.help) {
+      process.stdout.write(USAGE + "\n");
+      process.exit(0);
+    }
+    if (args.version) {
+      process.stdout.write(VERSION + "\n");
+      process.exit(0);
+    }
+    config = configure(args);
+  } catch (err) {
+    if (err instanceof CliError || err instanceof ConfigError) refuse(err.message);
+    throw err;
+  }
+  const token = effectiveToken(config.api.token, process.env.EVSE_API_TOKEN);
+  if (token === null && !isLoopback(config.api.host)) {
+    refuse(`refusing to listen on ${config.api.host} without an API token: set api.token in the config or EVSE_API_TOKEN`);
+  }
+  try {
+    await start(config, token);
+  } catch (err) {
+    process.stderr.write(`evse-manager: start-up failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  }
+}
+
+await main(process.argv.slice(2));
