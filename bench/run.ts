@@ -1,0 +1,94 @@
+// `npm run bench`: real-time reaction of the worker, measured on the simulated board's own clock:
+// from the board switching CP from C to B until it receives the output report that withdraws
+// allow_power_on. Three cases: idle; while a separate process saturates an HTTP endpoint served
+// by this (main) thread; while this thread busy-loops 2 s at a time. The last line printed is
+// one JSON object with the figures.
+import { join } from "node:path";
+import { startBoard } from "../rt-worker/index.ts";
+import type { BoardHost } from "../rt-worker/host.ts";
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000);
+const BUSY_MS = 2000;
+const BUN = process.execPath;
+
+interface Stats {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+
+function stats(us: Float64Array): Stats {
+  const s = Float64Array.from(us).sort();
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return { p50: r(at(0.5)), p99: r(at(0.99)), max: r(s[s.length - 1] ?? NaN), n: s.length };
+}
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {}
+}
+
+const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as any }, { simBench: true })) as BoardHost;
+board.onInput(() => {});
+board.port.pwm_on(50);
+board.port.allow_power_on({ allow_power_on: true, reason: "FullPowerCharging" });
+await Bun.sleep(300);
+await board.bench({ samples: 1000, timeoutMs: 10_000 }); // warm-up (JIT), not counted
+
+const results: Record<string, Stats> = {};
+const log = (line: string) => process.stdout.write(line + "\n");
+
+// 1. idle
+results.idle = stats(await board.bench({ samples: SAMPLES, timeoutMs: 60_000 }));
+log(`idle         ${JSON.stringify(results.idle)}`);
+
+// 2. api_load: a minimal HTTP endpoint on this thread, hammered by a child process.
+{
+  let served = 0;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () => {
+      served++;
+      return Response.json({ health: board.health(), sim: board.sim?.state() });
+    },
+  });
+  const client = Bun.spawn([BUN, join(import.meta.dir, "load-client.ts"), `http://127.0.0.1:${server.port}/`, "90000", "8"], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  await Bun.sleep(500); // let the load ramp up
+  const before = served;
+  const t0 = performance.now();
+  const samples = await board.bench({ samples: SAMPLES, timeoutMs: 60_000 });
+  const rate = Math.round(((served - before) * 1000) / (performance.now() - t0));
+  client.kill();
+  await client.exited;
+  server.stop(true);
+  results.api_load = stats(samples);
+  log(`api_load     ${JSON.stringify(results.api_load)} (${rate} HTTP requests/s served by main meanwhile)`);
+}
+
+// 3. main_blocked: this thread busy-loops 2 s at a time (10 ms breaks) while the bench runs.
+// After 1 s without main's heartbeat the worker holds the relays open by itself, so samples only
+// accrue in the first second of each block.
+{
+  let done: Float64Array | null = null;
+  const run = board.bench({ samples: SAMPLES, timeoutMs: 120_000 }).then((s) => (done = s));
+  let blocks = 0;
+  while (done === null) {
+    busy(BUSY_MS);
+    blocks++;
+    await Bun.sleep(10);
+  }
+  await run;
+  results.main_blocked = stats(done);
+  log(`main_blocked ${JSON.stringify(results.main_blocked)} (${blocks} blocks of ${BUSY_MS} ms)`);
+}
+
+const counters = board.counters();
+await board.stop();
+log(JSON.stringify({ rt_reaction_us: results, target: { p99_us: 500, max_us: 5000 }, worker: counters }));
+process.exit(0);

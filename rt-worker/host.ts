@@ -1,0 +1,377 @@
+// The main-thread end of one connector's board: spawns the real-time worker (and, for the
+// simulated board, the sim-board thread), implements BoardPort by writing requested outputs into
+// shared memory and ringing the worker, drains the event ring in order to the onInput listeners,
+// and beats the heartbeat the worker watches. Main never waits on the worker: the event ring is
+// drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
+import * as Comlink from "comlink";
+import type { BoardInput, BoardPort } from "../core/ports.ts";
+import type { PowerOnOff, ProximityPilot } from "../core/types/index.ts";
+import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
+import type { SimThreadApi } from "../sim/board/thread.ts";
+import type { BenchOptions } from "../sim/board/bench-mode.ts";
+import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
+import { recordToInput } from "./board-inputs.ts";
+import {
+  AMPACITIES,
+  CAR_STATES,
+  CP_STATES,
+  CpMode,
+  defaultRequested,
+  emptyBoardView,
+  emptySimView,
+  MAIN_HEARTBEAT_PERIOD_MS,
+  POWER_REASONS,
+  Shm,
+  type Requested,
+} from "./shm-layout.ts";
+import type { WorkerApi } from "./worker.ts";
+
+/** The worker counts as running while its beat moved within this long. */
+const WORKER_SILENCE_MS = 1000;
+
+export const SIM_DEFAULTS: SimOptions = {
+  max_current_A_import: 32,
+  connector_type: "IEC62196Type2Cable",
+  pp_resistor_ohm: 220.1,
+  keep_plug_state_across_restart: false,
+  weld_relays: false,
+};
+
+/** Start-up switches that are not part of the BoardOptions contract (bench, tests). */
+export interface BoardInternals {
+  /** The sim board starts in bench mode (no physics steps, no car). */
+  simBench?: boolean;
+  /** keep_plug_state_across_restart: the car starts plugged in. */
+  simStartPluggedIn?: boolean;
+}
+
+function finite(name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new RangeError(`${name}: must be a finite number, got ${String(value)}`);
+  return value;
+}
+
+export class BoardHost implements BoardHandle, BoardPort {
+  readonly shm: Shm;
+  readonly port: BoardPort = this;
+  readonly sim: SimControl | null;
+  readonly #worker: Worker;
+  readonly #workerApi: Comlink.Remote<WorkerApi>;
+  readonly #simWorker: Worker | null;
+  readonly simApi: Comlink.Remote<SimThreadApi> | null;
+  readonly #req: Requested = defaultRequested();
+  readonly #listeners: ((input: BoardInput) => void)[] = [];
+  readonly #view = emptyBoardView();
+  readonly #meterId: string;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #stopped = false;
+  #workerKilled = false;
+  #draining = false;
+  #workerBeat = -1;
+  #workerBeatAt = performance.now();
+
+  constructor(shm: Shm, worker: Worker, simWorker: Worker | null, meterId: string) {
+    this.shm = shm;
+    this.#worker = worker;
+    this.#workerApi = Comlink.wrap<WorkerApi>(worker as any);
+    this.#simWorker = simWorker;
+    this.simApi = simWorker ? Comlink.wrap<SimThreadApi>(simWorker as any) : null;
+    this.sim = this.simApi ? new SimControlImpl(shm, this.simApi) : null;
+    this.#meterId = meterId;
+  }
+
+  /** Heartbeat and event delivery start here; the worker watches the heartbeat from now on. */
+  begin(): void {
+    this.shm.beatMain();
+    this.#timer = setInterval(() => this.#tick(), MAIN_HEARTBEAT_PERIOD_MS);
+    void this.#waitEvents();
+  }
+
+  async startWorker(init: Parameters<WorkerApi["start"]>[0]): Promise<void> {
+    await this.#workerApi.start(init);
+  }
+
+  #tick(): void {
+    this.shm.beatMain();
+    this.#sampleWorker();
+    this.#drain();
+  }
+
+  async #waitEvents(): Promise<void> {
+    while (!this.#stopped) {
+      const seen = this.shm.eventHead();
+      this.#drain();
+      const wait = this.shm.waitEventHead(seen, 1000);
+      if (wait !== null) await wait;
+    }
+  }
+
+  #drain(): void {
+    if (this.#listeners.length === 0 || this.#draining) return;
+    this.#draining = true;
+    try {
+      const ctx = { meterId: this.#meterId, now: () => Date.now() };
+      let tail = this.shm.eventTail();
+      const head = this.shm.eventHead();
+      while (tail !== head) {
+        const input = recordToInput(this.shm.events, Shm.eventOffset(tail), ctx);
+        tail++;
+        this.shm.setEventTail(tail);
+        if (input === null) continue;
+        for (const l of this.#listeners) {
+          try {
+            l(input);
+          } catch (err) {
+            console.error(`board input listener failed on ${input.kind}:`, err);
+          }
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  // ---- BoardHandle -------------------------------------------------------------------------
+  onInput(listener: (input: BoardInput) => void): void {
+    this.#listeners.push(listener);
+    // Inputs that arrived before the first listener wait in the ring; deliver them after the
+    // caller finished wiring (main.ts registers, then boots the kernel, in one turn).
+    queueMicrotask(() => this.#drain());
+  }
+
+  #sampleWorker(): void {
+    const beat = this.shm.workerBeat();
+    if (beat !== this.#workerBeat) {
+      this.#workerBeat = beat;
+      this.#workerBeatAt = performance.now();
+    }
+  }
+
+  health(): BoardHealth {
+    this.#sampleWorker();
+    const worker_running = !this.#stopped && performance.now() - this.#workerBeatAt < WORKER_SILENCE_MS;
+    return { worker_running, board_answering: worker_running && this.shm.boardLink() };
+  }
+
+  /** Counters for metrics: reports in/out, rejected, interlock trips, dropped events. */
+  counters() {
+    return this.shm.counters();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#drain();
+    // The worker sends a last report with the relays open before it stops.
+    if (!this.#workerKilled) await withTimeout(() => this.#workerApi.stop(), 1000);
+    const simApi = this.simApi;
+    if (simApi) await withTimeout(() => simApi.stop(), 500);
+    // No releaseProxy: the threads are terminated, which frees their ends as well.
+    this.#worker.terminate();
+    this.#simWorker?.terminate();
+  }
+
+  // ---- BoardPort ----------------------------------------------------------------------------
+  #write(): void {
+    if (this.#stopped) return;
+    this.shm.writeRequested(this.#req);
+    this.shm.ringWorker();
+  }
+
+  enable(value: boolean): void {
+    this.#req.enable = value === true;
+    this.#write();
+  }
+
+  pwm_on(value: number): void {
+    finite("pwm_on.value", value);
+    if (value < 0 || value > 100) throw new RangeError(`pwm_on.value: must be between 0 and 100 %, got ${value}`);
+    const duty = Math.round(value * 100);
+    // Upstream: a duty of 0 acts as X1; 100 % is a steady level as well.
+    this.#req.cpMode = duty <= 0 || duty >= 10000 ? CpMode.X1 : CpMode.PWM;
+    this.#req.duty = duty <= 0 || duty >= 10000 ? 10000 : duty;
+    this.#write();
+  }
+
+  pwm_off(): void {
+    this.#req.cpMode = CpMode.X1;
+    this.#req.duty = 10000;
+    this.#write();
+  }
+
+  pwm_F(): void {
+    this.#req.cpMode = CpMode.F;
+    this.#req.duty = 10000;
+    this.#write();
+  }
+
+  allow_power_on(value: PowerOnOff): void {
+    this.#req.allow = value.allow_power_on === true;
+    const reason = POWER_REASONS.indexOf(value.reason);
+    this.#req.allowReason = reason < 0 ? 0 : reason;
+    this.#write();
+  }
+
+  ac_switch_three_phases_while_charging(value: boolean): void {
+    this.#req.threePhases = value === true;
+    this.#write();
+  }
+
+  ac_set_overcurrent_limit_A(value: number): void {
+    finite("ac_set_overcurrent_limit_A.value", value);
+    this.#req.overcurrent = Math.max(0, Math.min(0xffff, Math.round(value * 10)));
+    this.#write();
+  }
+
+  ac_read_pp_ampacity(): ProximityPilot {
+    const v = this.#view;
+    if (!this.shm.readBoard(v) || !v.socket) return { ampacity: "None" };
+    return { ampacity: AMPACITIES[v.ampacity] ?? "None" };
+  }
+
+  lock(): void {
+    this.#req.lock = true;
+    this.#write();
+  }
+
+  unlock(): void {
+    this.#req.lock = false;
+    this.#write();
+  }
+
+  /** ac_rcd.self_test: the board runs it; a failure comes back as ac_rcd/Selftest. */
+  rcdSelfTest(): void {
+    this.#req.rcdSelfTest = (this.#req.rcdSelfTest + 1) & 0xff;
+    this.#write();
+  }
+
+  /** ac_rcd.reset: the board clears its trip when the residual current is low again. */
+  rcdReset(): void {
+    this.#req.rcdReset = (this.#req.rcdReset + 1) & 0xff;
+    this.#write();
+  }
+
+  /** Asks the board for its INFO report again (capabilities are then re-published). */
+  requestInfo(): void {
+    this.#req.info = (this.#req.info + 1) & 0xff;
+    this.#write();
+  }
+
+  /** Fault injection for tests: the worker thread dies without a last report, as a crash would. */
+  killWorker(): void {
+    this.#worker.terminate();
+    this.#workerKilled = true;
+  }
+
+  /** Bench mode only: runs the C↔B toggles on the sim thread; µs on the sim clock. */
+  async bench(opts: BenchOptions): Promise<Float64Array> {
+    if (!this.simApi) throw new Error("bench needs the simulated board");
+    return this.simApi.bench(opts);
+  }
+}
+
+class SimControlImpl implements SimControl {
+  readonly #shm: Shm;
+  readonly #api: Comlink.Remote<SimThreadApi>;
+  readonly #view = emptySimView();
+  /** Script posts and stops sent; the sim thread acknowledges each (SIM_CAR_ACK). */
+  #sent = 0;
+  #pendingRunning = false;
+  #script: string | null = null;
+
+  constructor(shm: Shm, api: Comlink.Remote<SimThreadApi>) {
+    this.#shm = shm;
+    this.#api = api;
+  }
+
+  #running(): boolean {
+    this.#shm.readSim(this.#view);
+    // Until the sim thread has applied our last post/stop, our own record is the truth.
+    return this.#view.carAck < this.#sent ? this.#pendingRunning : this.#view.carRunning;
+  }
+
+  state(): SimState {
+    const running = this.#running();
+    const v = this.#view;
+    return {
+      cp_state: CP_STATES[v.cp] ?? "A",
+      pwm_duty_percent: v.pwm < 0 ? null : v.pwm / 100,
+      relays_closed: v.relays,
+      phases: v.phases === 1 ? 1 : 3,
+      locked: v.locked,
+      rcd_current_mA: Math.round(v.rcd_mA * 100) / 100,
+      meter: {
+        energy_Wh_import: v.energy_Wh,
+        power_W: v.power_W,
+        current_A: { L1: r2(v.current[0]), L2: r2(v.current[1]), L3: r2(v.current[2]) },
+        voltage_V: { L1: r2(v.voltage[0]), L2: r2(v.voltage[1]), L3: r2(v.voltage[2]) },
+      },
+      car: { running, script: running ? this.#script : null, state: CAR_STATES[v.carState] ?? "UNPLUGGED" },
+    };
+  }
+
+  postScript(script: string, replace: boolean): void {
+    parseCarScript(script); // CarScriptError: nothing changes
+    if (this.#running() && !replace) throw new CarBusyError(this.#script ?? "");
+    this.#sent++;
+    this.#pendingRunning = true;
+    this.#script = script;
+    this.#api.postScript(script, replace).catch((err: unknown) => console.error("sim board refused the car script:", err));
+  }
+
+  stopScript(): void {
+    this.#sent++;
+    this.#pendingRunning = false;
+    this.#api.stopScript().catch((err: unknown) => console.error("sim board could not stop the car script:", err));
+  }
+
+  setWeldRelays(weld: boolean): void {
+    this.#api.setWeldRelays(weld === true).catch((err: unknown) => console.error("sim board could not set weld_relays:", err));
+  }
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A thread call that may fail or hang (a crashed thread) must not stop the shutdown. */
+async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([call(), t]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Spawns the threads and returns once the worker runs (the board may still be absent for hid). */
+export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
+  const shm = Shm.create();
+  const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `rt-worker-${options.index}` } as any);
+  const simWorker = sim ? new Worker(new URL("../sim/board/thread.ts", import.meta.url), { name: `sim-board-${options.index}` } as any) : null;
+  const host = new BoardHost(shm, worker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
+  try {
+    if (sim && host.simApi) {
+      await host.simApi.start({
+        sab: shm.sab,
+        options: {
+          max_current_A_import: sim.max_current_A_import,
+          connector_type: sim.connector_type,
+          pp_resistor_ohm: sim.pp_resistor_ohm,
+          weld_relays: sim.weld_relays,
+          ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
+        },
+        startPluggedIn: internals.simStartPluggedIn === true,
+        bench: internals.simBench === true,
+      });
+    }
+    host.begin();
+    await host.startWorker({ sab: shm.sab, transport: options.kind, ...(options.hid ? { hid: options.hid } : {}) });
+  } catch (err) {
+    await host.stop().catch(() => {});
+    throw err;
+  }
+  return host;
+}
