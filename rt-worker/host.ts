@@ -166,9 +166,16 @@ export class BoardHost implements BoardHandle, BoardPort {
     if (!this.#workerKilled) await withTimeout(() => this.#workerApi.stop(), 1000);
     const simApi = this.simApi;
     if (simApi) await withTimeout(() => simApi.stop(), 500);
-    // No releaseProxy: the threads are terminated, which frees their ends as well.
+    // Release the proxies while the threads still live: otherwise comlink's finalizer later
+    // posts a release to a terminated worker and the rejection surfaces far from here.
+    this.#releaseProxies();
     this.#worker.terminate();
     this.#simWorker?.terminate();
+  }
+
+  #releaseProxies(workerOnly = false): void {
+    if (!this.#workerKilled) releaseQuietly(this.#workerApi);
+    if (!workerOnly && this.simApi) releaseQuietly(this.simApi);
   }
 
   // ---- BoardPort ----------------------------------------------------------------------------
@@ -259,6 +266,7 @@ export class BoardHost implements BoardHandle, BoardPort {
 
   /** Fault injection for tests: the worker thread dies without a last report, as a crash would. */
   killWorker(): void {
+    this.#releaseProxies(true);
     this.#worker.terminate();
     this.#workerKilled = true;
   }
@@ -374,4 +382,13 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
     throw err;
   }
   return host;
+}
+
+/** A proxy that was already released (or whose thread is gone) has nothing left to free. */
+function releaseQuietly(api: Comlink.Remote<unknown>): void {
+  try {
+    api[Comlink.releaseProxy]().catch(() => {});
+  } catch {
+    // already released
+  }
 }
