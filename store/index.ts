@@ -1,0 +1,7 @@
+// Public surface of store/: persistence in one SQLite file (behavior.md §16.1, D7; http-api.md storage.path).
+export { openStore, type EvseStore, type Store } from "./sqlite-store.ts";
+export { openStoreSafely } from "./open-safely.ts";
+export { StoreError, type StoreErrorKind } from "./store-error.ts";
+export type { SessionHistory } from "./session-history.ts";
+export { SCHEMA_VERSION } from "./migrations.ts";
+export * from "./session-summary.ts";
