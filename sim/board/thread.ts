@@ -5,7 +5,7 @@
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { Car } from "../car/index.ts";
-import { CAR_STATES, Shm, type SimView } from "../../rt-worker/shm-layout.ts";
+import { CAR_STATES, emptySimView, Shm, type SimView } from "../../rt-worker/shm-layout.ts";
 import { SimBoardPort } from "../../rt-worker/transport/sim.ts";
 import { BOARD_STEP_MS, SimBoard, type SimBoardOptions } from "./physics.ts";
 import { runBench, type BenchOptions } from "./bench-mode.ts";
@@ -27,22 +27,7 @@ let running = false;
 let benchMode = false;
 let acks = 0;
 let finished: Promise<void> = Promise.resolve();
-const view: SimView = {
-  cp: 0,
-  pwm: -1,
-  relays: false,
-  phases: 3,
-  locked: false,
-  carRunning: false,
-  carState: 0,
-  carAck: 0,
-  weld: false,
-  rcd_mA: 0,
-  energy_Wh: 0,
-  power_W: 0,
-  current: [0, 0, 0],
-  voltage: [0, 0, 0],
-};
+const view: SimView = emptySimView();
 
 const send = (report: Uint8Array) => port!.send(report);
 
