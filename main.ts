@@ -1,16 +1,17 @@
-// The program: flags and configuration, then per EVSE one board, meter, store, publication log
-// and Kernel, and one HTTP server for all of them (docs/architecture.md, http-api.md).
+// The program: flags and configuration, then one SQLite store, per EVSE one board, meter, publication
+// log and Kernel, and one HTTP server for all of them (docs/architecture.md, http-api.md).
 import pkg from "./package.json" with { type: "json" };
 import { CliError, isLoopback, parseArgs, USAGE, type CliArgs } from "./api/cli-args.ts";
 import { createApp, createLogger, effectiveToken, Metrics, PublicationLog, type EvseRuntime } from "./api/index.ts";
 import { serveNode, type RunningServer } from "./api/node-server.ts";
-import { openStorage } from "./api/transaction-store.ts";
 import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
-import type { Powermeter } from "./core/types/index.ts";
+import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
 
 const VERSION: string = pkg.version;
+/** The git commit, baked in by build.ts; run from source there is none. */
+const COMMIT: string | undefined = process.env.EVSE_MANAGER_COMMIT;
 const TICK_MS = 100;
 const SHUTDOWN_DEADLINE_MS = 1900;
 
@@ -32,27 +33,67 @@ function configure(args: CliArgs): AppConfig {
 async function start(config: AppConfig, token: string | null): Promise<void> {
   // The runtime pieces load only when a server really starts: --help, --version and refused
   // configurations answer at once, without threads.
-  const [{ Kernel }, { startBoard }, { SimOcmfMeter }] = await Promise.all([
+  const [{ Kernel }, { startBoard }, { SimOcmfMeter }, { openStoreSafely, SimPlugState }] = await Promise.all([
     import("./core/index.ts"),
     import("./rt-worker/index.ts"),
     import("./sim/meter/index.ts"),
+    import("./store/index.ts"),
   ]);
 
   const logger = createLogger(config.log_format);
   const metrics = new Metrics();
-  const storage = openStorage(config.storage.path);
+  // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
+  // here and in /healthz (store/open-safely.ts).
+  const store = openStoreSafely(config.storage.path, (message) => logger.info(message));
   const clock = { now: () => Date.now() };
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
+  /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
+  const plugWatchers: (() => void)[] = [];
 
   for (const [k, evseConfig] of config.evses.entries()) {
     const index = k + 1;
-    const board = await startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid });
-    const publications = new PublicationLog();
+    const evseStore = store.forEvse(index);
     const evseLog = logger.forEvse(index);
+
+    const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
+    const plugState = new SimPlugState(evseStore.kv);
+    if (!keepPlug) plugState.forget();
+    const startPluggedIn = keepPlug && plugState.wasPluggedIn();
+    const board = await startBoard(
+      { kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid },
+      startPluggedIn ? { simStartPluggedIn: true } : {},
+    );
+    const sim = board.sim;
+    let watchPlug: (() => void) | null = null;
+    if (keepPlug && sim) {
+      watchPlug = () => {
+        try {
+          plugState.observe(sim.state().car.state !== "UNPLUGGED");
+        } catch (err) {
+          evseLog.log(`WARNING cannot persist the simulated car's plug state: ${(err as Error).message}`);
+        }
+      };
+      watchPlug();
+      plugWatchers.push(watchPlug);
+    }
+
+    const publications = new PublicationLog();
     publications.onPublish((p) => {
       evseLog.publication(p);
       metrics.publication(index, p);
     });
+    const publish = (name: Parameters<PublicationLog["publish"]>[0], value: unknown) => {
+      if (name === "session_event") {
+        // Committed before anyone can see the event: a client that saw it finds it in the history.
+        try {
+          evseStore.recordEvent(value as SessionEvent);
+        } catch (err) {
+          // The event is still published: losing history must not hide what the charger does.
+          evseLog.log(`ERROR session history: cannot record ${(value as SessionEvent).event}: ${(err as Error).message}`);
+        }
+      }
+      publications.publish(name, value);
+    };
 
     let latest: Powermeter | null = null;
     const meter = config.board === "sim" ? new SimOcmfMeter({ getLatest: () => latest, clock }) : null;
@@ -60,33 +101,36 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       clock,
       board: board.port,
       meter,
-      store: storage.storeFor(index),
+      store: evseStore,
       config: evseConfig,
-      publish: (name, value) => publications.publish(name, value),
+      publish,
       log: evseLog.log,
       newUuid: () => crypto.randomUUID(),
       nodeId: `evse_manager_${index}`,
     });
     board.onInput((input) => {
       if (input.kind === "powermeter") latest = input.value;
+      if (input.kind === "event") watchPlug?.();
       metrics.boardInput(index, input);
       kernel.boardInput(input);
     });
     kernel.boot();
     if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
-    evses.push({ index, kernel, board, publications });
+    evses.push({ index, kernel, board, publications, sessions: evseStore });
   }
 
   let ticking = false;
   const ticker = setInterval(() => {
     if (ticking) return; // a slow pass is never stacked under the next one
     ticking = true;
+    for (const watch of plugWatchers) watch();
     Promise.all(evses.map((e) => e.kernel.tick()))
       .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
       .finally(() => (ticking = false));
   }, TICK_MS);
 
-  const app = createApp({ version: VERSION, token, evses, metrics, now: () => Date.now(), startedAt: Date.now() });
+  const storage = { persistent: store.path !== ":memory:", problem: store.problem };
+  const app = createApp({ version: VERSION, token, evses, metrics, now: () => Date.now(), startedAt: Date.now(), storage });
   let server: RunningServer;
   try {
     // node:http rather than Bun.serve: it gives the event stream real back-pressure (api/node-server.ts).
@@ -94,6 +138,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   } catch (err) {
     process.stderr.write(`evse-manager: cannot listen on ${config.api.host}:${config.api.port}: ${(err as Error).message}\n`);
     await Promise.all(evses.map((e) => e.board.stop()));
+    store.close();
     process.exit(1);
   }
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
@@ -113,7 +158,8 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
     await Promise.allSettled(evses.map((e) => e.board.stop()));
-    storage.close();
+    // Last: the kernel's shutdown writes the open-transaction record and publishes its events.
+    store.close();
     clearTimeout(deadline);
     process.exit(0);
   };
@@ -131,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(0);
     }
     if (args.version) {
-      process.stdout.write(VERSION + "\n");
+      process.stdout.write((COMMIT ? `${VERSION} (commit ${COMMIT})` : VERSION) + "\n");
       process.exit(0);
     }
     config = configure(args);

@@ -10,6 +10,7 @@ import { commandsRoutes } from "./routes/commands.ts";
 import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
+import { sessionsRoutes } from "./routes/sessions.ts";
 import { simRoutes } from "./routes/sim.ts";
 import { varsRoutes } from "./routes/vars.ts";
 
@@ -31,7 +32,9 @@ export function createApp(ctx: ApiContext): Hono {
     const healthy = evses.every((e) => e.worker_running && e.board_answering);
     const status = healthy ? "ok" : evses.some((e) => !e.worker_running) ? "worker_not_running" : "board_not_answering";
     const uptime_s = Math.floor((ctx.now() - ctx.startedAt) / 1000);
-    return c.json({ status, version: ctx.version, uptime_s, evses }, healthy ? 200 : 503);
+    // A storage problem is reported, not failed: the charger charges safely without its file.
+    const storage = ctx.storage ? { storage: ctx.storage } : {};
+    return c.json({ status, version: ctx.version, uptime_s, evses, ...storage }, healthy ? 200 : 503);
   });
   app.all("/healthz", methodNotAllowed(["GET"]));
 
@@ -42,7 +45,7 @@ export function createApp(ctx: ApiContext): Hono {
   app.get("/openapi.json", (c) => c.json(openapi));
   app.all("/openapi.json", methodNotAllowed(["GET"]));
 
-  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, simRoutes]) {
+  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes]) {
     app.route("/api/v1/evses", group(ctx));
   }
 

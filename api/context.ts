@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import type { EvseKernel } from "../core/kernel-api.ts";
 import type { BoardHandle } from "../rt-worker/board-handle.ts";
+import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PublicationLog } from "./publications.ts";
@@ -13,6 +14,16 @@ export interface EvseRuntime {
   kernel: EvseKernel;
   board: Pick<BoardHandle, "health" | "sim">;
   publications: PublicationLog;
+  /** The EVSE's session history (GET …/sessions); absent when nothing keeps one. */
+  sessions?: Pick<SessionHistory, "listSessions">;
+}
+
+/** Shown in /healthz: the charger works without its file, but an operator must learn of it. */
+export interface StorageHealth {
+  /** False on ":memory:", configured or fallen back to: nothing survives a restart. */
+  persistent: boolean;
+  /** Why the configured file is not in use as it was; null when all is well. */
+  problem: string | null;
 }
 
 export interface ApiContext {
@@ -24,6 +35,7 @@ export interface ApiContext {
   /** Milliseconds; uptime is measured from `startedAt`. */
   now(): number;
   startedAt: number;
+  storage?: StorageHealth;
   /** Event-stream idle comment interval; the contract wants at least one every 15 s. */
   keepAliveMs?: number;
 }

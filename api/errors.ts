@@ -30,12 +30,12 @@ export class ApiError extends Error {
 export const notFound = (what: string): ApiError => new ApiError(404, "not_found", what);
 
 /** A schema failure as a 400, one detail per issue so every offending field is named. */
-export function validationError(what: string, issues: readonly v.BaseIssue<unknown>[]): ApiError {
+export function validationError(what: string, issues: readonly v.BaseIssue<unknown>[], error = "invalid_body"): ApiError {
   const details = formatIssues(issues);
   const first = details[0];
   const where = first ? (first.path === "" ? first.message : `${first.path}: ${first.message}`) : "invalid";
   const more = details.length > 1 ? ` (and ${details.length - 1} more)` : "";
-  return new ApiError(400, "invalid_body", `${what}: ${where}${more}`, details);
+  return new ApiError(400, error, `${what}: ${where}${more}`, details);
 }
 
 export function renderError(err: unknown, c: Context): Response {

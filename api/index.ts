@@ -1,7 +1,7 @@
 // Public surface of api/: main.ts builds the app and the per-EVSE publication logs from here.
 export { createApp } from "./app.ts";
 export { bearerAuth, effectiveToken } from "./auth.ts";
-export type { ApiContext, EvseRuntime } from "./context.ts";
+export type { ApiContext, EvseRuntime, StorageHealth } from "./context.ts";
 export { ApiError } from "./errors.ts";
 export { createLogger, type LogFormat, type EvseLogger } from "./log.ts";
 export { Metrics } from "./metrics.ts";

@@ -1,8 +1,10 @@
 // GET /openapi.json: the routes of http-api.md as an OpenAPI 3.1 document, with request and
 // response bodies generated (json-schema.ts) from the schemas the server validates with:
-// COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema and the sim bodies.
+// COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema / SessionPageSchema and
+// the sim bodies.
 import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
+import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX, SessionPageSchema } from "../store/index.ts";
 import { toJsonSchema } from "./json-schema.ts";
 import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
 
@@ -48,6 +50,16 @@ const SIM_STATE = {
   },
 };
 
+/** /healthz `storage`: a problem with the file is reported there but is not a 503. */
+const STORAGE_HEALTH = {
+  type: "object",
+  required: ["persistent", "problem"],
+  properties: {
+    persistent: { type: "boolean", description: "false on \":memory:\": nothing survives a restart" },
+    problem: { type: ["string", "null"], description: "why the configured storage.path is not in use as it was (corrupt file moved aside, fallback to memory)" },
+  },
+};
+
 export function openApiDocument(version: string): object {
   const schemas: Record<string, unknown> = {
     Error: {
@@ -65,6 +77,7 @@ export function openApiDocument(version: string): object {
     },
     EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
     SimState: SIM_STATE,
+    SessionPage: toJsonSchema(SessionPageSchema),
   };
   for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
 
@@ -73,7 +86,7 @@ export function openApiDocument(version: string): object {
       get: {
         summary: "Liveness of the process, the real-time worker and the board (no token needed)",
         responses: {
-          "200": { description: "Healthy", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { const: "ok" }, version: { type: "string" }, uptime_s: { type: "number" } } }) },
+          "200": { description: "Healthy", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { const: "ok" }, version: { type: "string" }, uptime_s: { type: "number" }, storage: STORAGE_HEALTH } }) },
           "503": { description: "Worker not running or board not answering", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { type: "string" } } }) },
         },
       },
@@ -140,6 +153,21 @@ export function openApiDocument(version: string): object {
               },
             }),
           },
+        }),
+      },
+    },
+    "/api/v1/evses/{i}/sessions": {
+      get: {
+        security: secured,
+        parameters: [
+          evseParam,
+          { name: "limit", in: "query", required: false, description: "Sessions per page", schema: { type: "integer", minimum: 1, maximum: SESSION_PAGE_MAX, default: SESSION_PAGE_DEFAULT } },
+          { name: "before", in: "query", required: false, description: "Only sessions older than this id: the next_before of the previous page", schema: { type: "integer", minimum: 1 } },
+        ],
+        summary: "Session history, newest first: energy, durations, reasons and the OCMF records at transaction start and stop",
+        responses: responses({
+          "200": { description: "One page of sessions", content: json(ref("SessionPage")) },
+          "400": errorResponse("limit or before is not a whole number in range, or an unknown query parameter"),
         }),
       },
     },

@@ -3,5 +3,7 @@ export { openStore, type EvseStore, type Store } from "./sqlite-store.ts";
 export { openStoreSafely } from "./open-safely.ts";
 export { StoreError, type StoreErrorKind } from "./store-error.ts";
 export type { SessionHistory } from "./session-history.ts";
+export type { EvseKv } from "./evse-kv.ts";
+export { SimPlugState } from "./sim-plug-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";

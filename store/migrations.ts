@@ -29,6 +29,9 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (evse, uuid)
    );
    CREATE INDEX sessions_by_evse ON sessions (evse);`,
+  // 2. Small per-EVSE facts that must outlive the process (store/evse-kv.ts), such as whether the
+  //    simulated car was plugged in (sim.keep_plug_state_across_restart). Values are JSON text.
+  `CREATE TABLE evse_kv (evse INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (evse, key));`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 // One SQLite file for every EVSE of the process (http-api.md: `storage.path`, ":memory:" keeps
-// nothing): the open-transaction record of behavior.md §16.1 and the session history.
+// nothing): the open-transaction record of behavior.md §16.1, the session history and small
+// per-EVSE facts (evse-kv.ts).
 // WAL with synchronous=FULL: a call that wrote has reached the disk when it returns, so whatever
 // the kernel publishes after a write survives kill -9 and power loss. One process owns the file.
 import { Database } from "bun:sqlite";
@@ -7,11 +8,12 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import * as v from "valibot";
 import type { TransactionRecord, TransactionStore } from "../core/ports.ts";
+import { prepareKv, type EvseKv } from "./evse-kv.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
 import { prepareHistory, type SessionHistory } from "./session-history.ts";
 import { StoreError, type StoreErrorKind } from "./store-error.ts";
 
-export type EvseStore = TransactionStore & SessionHistory;
+export type EvseStore = TransactionStore & SessionHistory & { readonly kv: EvseKv };
 
 export interface Store {
   /** The file in use; ":memory:" when nothing is kept. */
@@ -102,6 +104,7 @@ export function openStore(path: string): Store {
   }
 
   const history = prepareHistory(db);
+  const kv = prepareKv(db);
   const load = db.query<{ record: string }, { evse: number }>("SELECT record FROM open_transaction WHERE evse = $evse");
   const put = db.query<never, { evse: number; record: string }>(
     "INSERT INTO open_transaction (evse, record) VALUES ($evse, $record) ON CONFLICT (evse) DO UPDATE SET record = excluded.record",
@@ -121,6 +124,7 @@ export function openStore(path: string): Store {
       const evse = index;
       return {
         ...history.forEvse(evse),
+        kv: kv.forEvse(evse),
         load() {
           const row = load.get({ evse });
           if (!row) return null;

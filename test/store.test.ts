@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import * as v from "valibot";
 import type { TransactionRecord } from "../core/ports.ts";
 import { SessionEventSchema, type Powermeter, type SessionEvent } from "../core/types/index.ts";
-import { openStore, openStoreSafely, SCHEMA_VERSION, SessionPageSchema, StoreError, type Store } from "../store/index.ts";
+import { openStore, openStoreSafely, SCHEMA_VERSION, SessionPageSchema, SimPlugState, StoreError, type Store } from "../store/index.ts";
 
 const dirs: string[] = [];
 function tempPath(name = "evse.sqlite"): string {
@@ -358,5 +358,67 @@ describe("unusable storage: clear error, safe start, nothing destroyed", () => {
     const second = openStore(":memory:");
     expect(second.forEvse(1).load()).toBeNull();
     expect(second.forEvse(1).listSessions().sessions).toEqual([]);
+  });
+});
+
+describe("per-EVSE key-value facts and the simulated car's plug state", () => {
+  test("a value survives reopening the file, per EVSE, and delete removes it", () => {
+    const path = tempPath();
+    const first = openStore(path);
+    first.forEvse(1).kv.set("k", { a: 1 });
+    first.forEvse(2).kv.set("k", true);
+    first.close();
+    const second = openStore(path);
+    expect(second.forEvse(1).kv.get("k")).toEqual({ a: 1 });
+    expect(second.forEvse(2).kv.get("k")).toBe(true);
+    expect(second.forEvse(3).kv.get("k")).toBeNull();
+    second.forEvse(1).kv.delete("k");
+    expect(second.forEvse(1).kv.get("k")).toBeNull();
+    expect(second.forEvse(2).kv.get("k")).toBe(true);
+    second.close();
+  });
+
+  test("a file of schema 1 (before the key-value table) is migrated and keeps its history", () => {
+    const path = tempPath();
+    const db = new Database(path);
+    db.run("CREATE TABLE open_transaction (evse INTEGER PRIMARY KEY, record TEXT NOT NULL)");
+    db.run("CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, evse INTEGER NOT NULL, uuid TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'active', started_at TEXT, started_by TEXT, session_id_tag TEXT, reservation_id INTEGER, transaction_started_at TEXT, transaction_id_tag TEXT, start_meter_value TEXT, latest_meter_value TEXT, start_signed_meter_value TEXT, signed_meter_value TEXT, stop_reason TEXT, stop_id_tag TEXT, transaction_finished_at TEXT, finished_at TEXT, UNIQUE (evse, uuid))");
+    db.run("INSERT INTO sessions (evse, uuid, state) VALUES (1, 'OLD', 'finished')");
+    db.run("PRAGMA user_version = 1");
+    db.close();
+    const store = openStore(path);
+    expect(store.forEvse(1).listSessions().sessions.map((s) => s.uuid)).toEqual(["OLD"]);
+    store.forEvse(1).kv.set("x", 1);
+    expect(store.forEvse(1).kv.get("x")).toBe(1);
+    store.close();
+    expect(new Database(path).query("PRAGMA user_version").get()).toEqual({ user_version: SCHEMA_VERSION });
+  });
+
+  test("the plug state written at each change is what the next process reads; forget clears it", () => {
+    const path = tempPath();
+    const first = openStore(path);
+    const state = new SimPlugState(first.forEvse(1).kv);
+    expect(state.wasPluggedIn()).toBe(false);
+    state.observe(true);
+    first.close(); // no shutdown step: the change itself was committed
+
+    const second = openStore(path);
+    expect(new SimPlugState(second.forEvse(1).kv).wasPluggedIn()).toBe(true);
+    expect(new SimPlugState(second.forEvse(2).kv).wasPluggedIn()).toBe(false);
+    const again = new SimPlugState(second.forEvse(1).kv);
+    again.observe(false);
+    expect(again.wasPluggedIn()).toBe(false);
+    again.observe(true);
+    again.forget();
+    expect(again.wasPluggedIn()).toBe(false);
+    second.close();
+  });
+
+  test("observing an unchanged plug state writes nothing", () => {
+    const writes: unknown[] = [];
+    const kv = { get: () => null, set: (_k: string, value: unknown) => void writes.push(value), delete: () => {} };
+    const state = new SimPlugState(kv);
+    for (const plugged of [false, false, true, true, true, false]) state.observe(plugged);
+    expect(writes).toEqual([false, true, false]);
   });
 });
