@@ -7,6 +7,7 @@ import { methodNotAllowed, type ApiContext } from "./context.ts";
 import { ApiError, renderError } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { commandsRoutes } from "./routes/commands.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
@@ -48,6 +49,8 @@ export function createApp(ctx: ApiContext): Hono {
   for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes]) {
     app.route("/api/v1/evses", group(ctx));
   }
+
+  app.route("/", dashboardRoutes(ctx));
 
   app.notFound((c) => renderError(new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`), c));
   app.onError(renderError);
