@@ -212,7 +212,10 @@ export class RtLoop implements TransportSink {
         c.duty = 10000;
       } else c.duty = d;
     }
-    const allow = req.allow && trip === Trip.None;
+    // Board rule 2: relays close only with PWM running. A permission already given may outlive
+    // PWM off (the kernel's 6 s C1 rule, behavior.md §7.1), but a new one needs PWM on.
+    const held = (this.#sent.flags & ControlFlag.ALLOW_POWER_ON) !== 0;
+    const allow = req.allow && trip === Trip.None && (c.cpMode === CpMode.PWM || held);
     c.flags = (req.enable ? ControlFlag.ENABLE : 0) | (allow ? ControlFlag.ALLOW_POWER_ON : 0) | (req.lock ? ControlFlag.LOCK : 0);
     c.reason = allow ? req.allowReason : 0;
     c.phases = req.threePhases ? 3 : 1;
