@@ -5,7 +5,11 @@
 // so unsent messages stay in the subscriber's own bounded queue (closed at 10,000).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { MAX_BODY_BYTES } from "./body.ts";
+
+/** Routes that read their (large) body as a stream instead of the buffered, 64 KiB-limited one. */
+const STREAMED_BODY_PATHS = new Set(["/api/v1/system/update"]);
 
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
 
@@ -38,8 +42,13 @@ async function toRequest(req: IncomingMessage, res: ServerResponse): Promise<Req
   const abort = new AbortController();
   res.on("close", () => abort.abort());
   const method = req.method ?? "GET";
+  const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+  // An update (a whole binary) streams through to its route, which limits and stores it itself.
+  if (method === "POST" && STREAMED_BODY_PATHS.has(new URL(url).pathname)) {
+    return new Request(url, { method, headers, body: Readable.toWeb(req) as ReadableStream, duplex: "half", signal: abort.signal } as RequestInit);
+  }
   const body = method === "GET" || method === "HEAD" ? undefined : await readBody(req);
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+  return new Request(url, {
     method,
     headers,
     body: body && body.byteLength > 0 ? body : undefined,

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { startBoard } from "../rt-worker/index.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
+import { measureStartup } from "./startup.ts";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000);
 const BUSY_MS = 2000;
@@ -90,5 +91,17 @@ log(`idle         ${JSON.stringify(results.idle)}`);
 
 const counters = board.counters();
 await board.stop();
-log(JSON.stringify({ rt_reaction_us: results, target: { p99_us: 500, max_us: 5000 }, worker: counters }));
+// 4. the compiled binary: exec to first 200 on /healthz and idle RSS, for 1, 2, 4 and 8 EVSEs.
+const startup = await measureStartup();
+log(`startup      ${JSON.stringify(startup.by_evses)}`);
+log(
+  JSON.stringify({
+    rt_reaction_us: results,
+    target: { p99_us: 500, max_us: 5000 },
+    worker: counters,
+    startup_ms: startup.startup_ms,
+    rss_mb: startup.rss_mb,
+    startup,
+  }),
+);
 process.exit(0);

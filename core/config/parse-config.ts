@@ -20,6 +20,7 @@ export interface AppConfig {
   board: "sim" | "hid";
   storage: { path: string };
   log_format: "text" | "json";
+  update: { public_key?: string; max_size_mb: number; health_timeout_s: number };
   evses: EvseConfig[];
 }
 
@@ -61,12 +62,12 @@ export function parseConfig(raw: unknown, source: string): AppConfig {
   } else {
     const result = v.safeParse(SingleEvseFileSchema, expanded);
     if (!result.success) throw new ConfigError(source, problemsOf(result.issues, false));
-    const { api, board, storage, log_format, ...evse } = result.output;
-    global = { api, board, storage, log_format };
+    const { api, board, storage, log_format, update, ...evse } = result.output;
+    global = { api, board, storage, log_format, update };
     evses = [evse];
   }
 
   const api: AppConfig["api"] = { host: global.api.host, port: global.api.port };
   if (global.api.token !== undefined && global.api.token !== "") api.token = global.api.token;
-  return { api, board: global.board, storage: global.storage, log_format: global.log_format, evses };
+  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, evses };
 }

@@ -1,8 +1,12 @@
-// A real board over USB HID through node-hid. node-hid is loaded lazily (dynamic import, here
-// only) so the simulated default runs where libusb/hidraw are missing. On Linux the `hidraw`
-// driver is selected before the first use (node-hid's setDriverType). When the device goes
-// away the link is reported down and the transport keeps trying to open it again.
+// A real board over USB HID through node-hid's native addon. The addon is loaded lazily (dynamic
+// import, here only) so the simulated default runs where libusb/hidraw are missing. On Linux the
+// `hidraw` flavour is used, as node-hid picks it. The device wrapper is node-hid's HIDAsync, kept
+// small: node-hid's own wrapper insists on the addon it loaded itself, which a compiled binary
+// cannot (hid-addon.ts). When the device goes away the link is reported down and the transport
+// keeps trying to open it again.
+import { EventEmitter } from "node:events";
 import { REPORT_SIZE } from "../shm-layout.ts";
+import type { HidAddon, HidNative } from "./hid-addon.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
 /** The part of node-hid's HIDAsync the transport uses (node-hid 3.x). */
@@ -32,27 +36,71 @@ function describe(t: HidTarget): string {
   return `HID device ${hex(t.vendor_id)}:${hex(t.product_id)}`;
 }
 
-/** node-hid, loaded on first use. Throws with the loader's reason when the binding cannot load. */
+/** node-hid's device object: `data` events from the addon's read thread, errors as events. */
+class HidAsyncDevice extends EventEmitter implements HidDeviceLike {
+  readonly #raw: HidNative;
+  #reading = false;
+  #closing = false;
+
+  constructor(raw: HidNative) {
+    super();
+    this.#raw = raw;
+    this.on("newListener", (name: string) => {
+      if (name === "data") process.nextTick(() => this.#resume());
+    });
+  }
+
+  #resume(): void {
+    if (this.#reading || this.#closing || this.listenerCount("data") === 0) return;
+    this.#reading = true;
+    this.#raw.readStart((err, data) => {
+      try {
+        if (err) {
+          if (!this.#closing) this.emit("error", err);
+        } else this.emit("data", data);
+      } catch (e) {
+        // A listener's exception must not unwind into the addon's callback.
+        setImmediate(() => !this.#closing && this.emit("error", e));
+      }
+    });
+  }
+
+  async write(values: number[] | Buffer): Promise<number> {
+    return this.#raw.write(values);
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#raw.close();
+    this.removeAllListeners();
+  }
+}
+
+// The first load's outcome stands: a module whose native load failed comes back empty from the
+// loader's cache, which would turn the real reason into a confusing one on the next attempt.
+let addonLoad: Promise<HidAddon> | null = null;
+function loadAddonOnce(): Promise<HidAddon> {
+  addonLoad ??= import("./hid-addon.ts")
+    .then((m) => m.loadHidAddon())
+    .catch((err: unknown) => {
+      throw new Error(`node-hid is not available: ${(err as Error).message}`);
+    });
+  return addonLoad;
+}
+
+/** node-hid's addon, loaded on first use. Throws with the loader's reason when it cannot load. */
 export const nodeHidOpener: HidOpener = {
   async open(target: HidTarget): Promise<HidDeviceLike> {
-    let hid: any;
-    try {
-      const mod: any = await import("node-hid");
-      hid = mod.default ?? mod;
-      if (process.platform === "linux") hid.setDriverType?.("hidraw");
-    } catch (err) {
-      throw new Error(`node-hid is not available: ${(err as Error).message}`);
-    }
-    if (target.path !== undefined) return hid.HIDAsync.open(target.path);
-    if (target.vendor_id !== undefined && target.product_id !== undefined) {
-      return hid.HIDAsync.open(target.vendor_id, target.product_id);
-    }
-    const devices: { path?: string; vendorId: number; productId: number }[] = await hid.devicesAsync();
+    const addon = await loadAddonOnce();
+    const open = async (...args: (string | number)[]) => new HidAsyncDevice(await addon.openAsyncHIDDevice(...args));
+    if (target.path !== undefined) return open(target.path);
+    if (target.vendor_id !== undefined && target.product_id !== undefined) return open(target.vendor_id, target.product_id);
+    const devices = await addon.devicesAsync();
     const found = devices.find(
       (d) => (target.vendor_id === undefined || d.vendorId === target.vendor_id) && (target.product_id === undefined || d.productId === target.product_id),
     );
     if (found?.path === undefined) throw new Error(`no ${describe(target)} found`);
-    return hid.HIDAsync.open(found.path);
+    return open(found.path);
   },
 };
 
@@ -135,7 +183,11 @@ export class HidTransport implements Transport {
       dev.on("error", (err: unknown) => this.#lost(err));
       this.#sink?.link(true, describe(this.#target));
     } catch (err) {
-      this.lastError = (err as Error).message ?? String(err);
+      const reason = (err as Error).message ?? String(err);
+      // Once per distinct reason: the operator learns why the board is silent (a missing libusb,
+      // no device) without a line every reconnect attempt.
+      if (reason !== this.lastError) console.error(`hid: cannot open ${describe(this.#target)}: ${reason}`);
+      this.lastError = reason;
       this.#retry();
     }
   }
