@@ -5,14 +5,17 @@ import { routePath } from "hono/route";
 import { bearerAuth } from "./auth.ts";
 import { methodNotAllowed, type ApiContext } from "./context.ts";
 import { ApiError, renderError } from "./errors.ts";
+import { writeLog } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { commandsRoutes } from "./routes/commands.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
 import { simRoutes } from "./routes/sim.ts";
+import { systemRoutes } from "./routes/system.ts";
 import { varsRoutes } from "./routes/vars.ts";
 
 export function createApp(ctx: ApiContext): Hono {
@@ -26,6 +29,7 @@ export function createApp(ctx: ApiContext): Hono {
     const route = path.endsWith("*") ? "unmatched" : path;
     ctx.metrics.request(c.req.method, route, c.res.status, (performance.now() - t0) / 1000);
   });
+  if (ctx.logger) app.use("/api/v1/evses/*", writeLog(ctx.logger, ctx.evses));
   app.use("/api/*", bearerAuth(ctx.token));
 
   app.get("/healthz", (c) => {
@@ -39,16 +43,18 @@ export function createApp(ctx: ApiContext): Hono {
   });
   app.all("/healthz", methodNotAllowed(["GET"]));
 
-  app.get("/metrics", (c) => c.text(ctx.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/metrics", (c) => c.text(ctx.metrics.render(ctx.evses), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
   app.all("/metrics", methodNotAllowed(["GET"]));
 
   const openapi = openApiDocument(ctx.version);
   app.get("/openapi.json", (c) => c.json(openapi));
   app.all("/openapi.json", methodNotAllowed(["GET"]));
+  app.route("/", docsRoutes(openapi));
 
   for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes]) {
     app.route("/api/v1/evses", group(ctx));
   }
+  app.route("/api/v1/system", systemRoutes(ctx));
 
   app.route("/", dashboardRoutes(ctx));
 

@@ -5,6 +5,7 @@ import type { EvseKernel } from "../core/kernel-api.ts";
 import type { BoardHandle } from "../rt-worker/board-handle.ts";
 import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
+import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PublicationLog } from "./publications.ts";
 
@@ -38,6 +39,8 @@ export interface ApiContext {
   storage?: StorageHealth;
   /** Event-stream idle comment interval; the contract wants at least one every 15 s. */
   keepAliveMs?: number;
+  /** Write requests (commands, enforce_limits, sim car) are logged here with their answer. */
+  logger?: Logger;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */

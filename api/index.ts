@@ -3,7 +3,7 @@ export { createApp } from "./app.ts";
 export { bearerAuth, effectiveToken } from "./auth.ts";
 export type { ApiContext, EvseRuntime, StorageHealth } from "./context.ts";
 export { ApiError } from "./errors.ts";
-export { createLogger, type LogFormat, type EvseLogger } from "./log.ts";
+export { createLogger, writeLog, type LogFormat, type EvseLogger, type Logger } from "./log.ts";
 export { Metrics } from "./metrics.ts";
 export { PublicationLog, type Publication } from "./publications.ts";
 export { serveNode, type RunningServer } from "./node-server.ts";

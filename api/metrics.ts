@@ -1,7 +1,34 @@
 // Counters for GET /metrics (Prometheus text format 0.0.4). Fed by the request middleware, the
-// publication logs (sessions, energy) and the board inputs (relay switches, report count).
+// publication logs (sessions, energy) and the board inputs (relay switches); the real-time
+// worker's own counters (reports, reaction latency, trips) are read from shared memory at render.
+// Metric table: docs/metrics.md.
 import type { BoardInput } from "../core/ports.ts";
+import { REACT_BUCKETS_US } from "../rt-worker/shm-layout.ts";
 import type { Publication } from "./publications.ts";
+
+/** What the worker counts (Shm.counters()); boards without a worker have none. */
+export interface WorkerCounters {
+  rx: number;
+  rejected: number;
+  tx: number;
+  trips: number;
+  eventsDropped: number;
+  reaction: { count: number; sumUs: number; maxUs: number; lastUs: number; bucketsUs: number[] };
+}
+
+/** The EVSEs /metrics reads worker counters from (EvseRuntime fits). */
+export interface MetricsSource {
+  index: number;
+  board: object;
+}
+
+function workerCounters(board: object): WorkerCounters | null {
+  const counters = (board as { counters?: () => WorkerCounters }).counters;
+  return typeof counters === "function" ? counters.call(board) : null;
+}
+
+/** A report rate needs two samples at least this far apart (ms) to be worth a number. */
+const RATE_MIN_WINDOW_MS = 1000;
 
 const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
@@ -17,7 +44,7 @@ interface EvseCounters {
   transactions_started: number;
   energy_Wh: number;
   relay_switches: number;
-  board_reports: number;
+  board_inputs: number;
   txStartWh: number | null;
 }
 
@@ -33,6 +60,10 @@ export class Metrics {
   private readonly requests = new Map<string, { method: string; route: string; status: number; count: number }>();
   private readonly latency = new Map<string, Histogram>();
   private readonly evses = new Map<number, EvseCounters>();
+  /** Per EVSE: the report count and time of the sample the rate gauge is measured from. */
+  private readonly rateFrom = new Map<number, { at: number; rx: number; rate: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   request(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
@@ -51,7 +82,7 @@ export class Metrics {
   private evse(index: number): EvseCounters {
     let e = this.evses.get(index);
     if (!e) {
-      e = { sessions_started: 0, sessions_finished: 0, transactions_started: 0, energy_Wh: 0, relay_switches: 0, board_reports: 0, txStartWh: null };
+      e = { sessions_started: 0, sessions_finished: 0, transactions_started: 0, energy_Wh: 0, relay_switches: 0, board_inputs: 0, txStartWh: null };
       this.evses.set(index, e);
     }
     return e;
@@ -83,16 +114,31 @@ export class Metrics {
 
   boardInput(index: number, input: BoardInput): void {
     const e = this.evse(index);
-    e.board_reports++;
+    e.board_inputs++;
     if (input.kind === "event" && (input.event === "PowerOn" || input.event === "PowerOff")) e.relay_switches++;
   }
 
-  render(): string {
+  /** Reports per second since the previous sample that is at least RATE_MIN_WINDOW_MS old. */
+  private reportRate(index: number, rx: number): number {
+    const t = this.now();
+    const from = this.rateFrom.get(index);
+    if (!from || rx < from.rx) {
+      this.rateFrom.set(index, { at: t, rx, rate: 0 });
+      return 0;
+    }
+    if (t - from.at < RATE_MIN_WINDOW_MS) return from.rate;
+    const rate = ((rx - from.rx) * 1000) / (t - from.at);
+    this.rateFrom.set(index, { at: t, rx, rate });
+    return rate;
+  }
+
+  render(sources: readonly MetricsSource[] = []): string {
     const out: string[] = [];
-    const counter = (name: string, help: string, rows: [Record<string, string | number>, number][]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    const family = (type: "counter" | "gauge", name: string, help: string, rows: [Record<string, string | number>, number][]) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [l, value] of rows) out.push(`${name}${labels(l)} ${value}`);
     };
+    const counter = (name: string, help: string, rows: [Record<string, string | number>, number][]) => family("counter", name, help, rows);
     const evses = [...this.evses.entries()].sort((a, b) => a[0] - b[0]);
     const perEvse = (pick: (e: EvseCounters) => number) => evses.map(([evse, e]): [Record<string, number>, number] => [{ evse }, pick(e)]);
 
@@ -101,7 +147,39 @@ export class Metrics {
     counter("evse_transactions_started_total", "Transactions started.", perEvse((e) => e.transactions_started));
     counter("evse_energy_delivered_wh_total", "Energy imported during finished transactions, Wh.", perEvse((e) => e.energy_Wh));
     counter("evse_relay_switches_total", "Relay state changes reported by the board (PowerOn/PowerOff).", perEvse((e) => e.relay_switches));
-    counter("evse_board_reports_total", "Reports received from the board (events, meter, telemetry, errors).", perEvse((e) => e.board_reports));
+    counter("evse_board_inputs_total", "Board inputs delivered to the kernel (CP/relay events, meter, telemetry, errors).", perEvse((e) => e.board_inputs));
+
+    const workers = [...sources]
+      .sort((a, b) => a.index - b.index)
+      .flatMap((s) => {
+        const w = workerCounters(s.board);
+        return w ? [{ evse: s.index, w }] : [];
+      });
+    const perWorker = (pick: (w: WorkerCounters) => number) => workers.map(({ evse, w }): [Record<string, number>, number] => [{ evse }, pick(w)]);
+    counter("evse_board_reports_total", "Valid input reports received from the board by the real-time worker.", perWorker((w) => w.rx));
+    family(
+      "gauge",
+      "evse_board_report_rate_hz",
+      "Input reports per second over the last scrape window of at least 1 s (0 on the first scrape).",
+      workers.map(({ evse, w }) => [{ evse }, this.reportRate(evse, w.rx)]),
+    );
+    counter("evse_board_reports_rejected_total", "Malformed input reports dropped by the real-time worker.", perWorker((w) => w.rejected));
+    counter("evse_board_reports_sent_total", "Output reports written to the board.", perWorker((w) => w.tx));
+    counter("evse_interlock_trips_total", "Times a real-time interlock opened the relays.", perWorker((w) => w.trips));
+    counter("evse_worker_events_dropped_total", "Board events dropped because the event ring was full.", perWorker((w) => w.eventsDropped));
+
+    out.push(
+      "# HELP evse_rt_reaction_latency_seconds Real-time loop: input report received to output report written, for reports that changed the outputs.",
+      "# TYPE evse_rt_reaction_latency_seconds histogram",
+    );
+    for (const { evse, w } of workers) {
+      const r = w.reaction;
+      REACT_BUCKETS_US.forEach((us, b) => out.push(`evse_rt_reaction_latency_seconds_bucket${labels({ evse, le: us / 1e6 })} ${r.bucketsUs[b] ?? 0}`));
+      out.push(`evse_rt_reaction_latency_seconds_bucket${labels({ evse, le: "+Inf" })} ${r.count}`);
+      out.push(`evse_rt_reaction_latency_seconds_sum${labels({ evse })} ${r.sumUs / 1e6}`);
+      out.push(`evse_rt_reaction_latency_seconds_count${labels({ evse })} ${r.count}`);
+    }
+    family("gauge", "evse_rt_reaction_latency_max_seconds", "Longest reaction since the worker started.", perWorker((w) => w.reaction.maxUs / 1e6));
     counter(
       "evse_api_requests_total",
       "HTTP requests by method, route and status.",

@@ -93,6 +93,35 @@ export function openApiDocument(version: string): object {
     },
     "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } } } },
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: json({ type: "object" }) } } } },
+    "/docs": { get: { summary: "API reference: this document as one HTML page", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+    "/": { get: { summary: "Web dashboard (no token needed to load it; its API calls need one)", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+    "/assets/{name}": {
+      get: {
+        summary: "Dashboard assets, embedded in the executable",
+        parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+        responses: { "200": { description: "The asset" }, "404": errorResponse("No such asset") },
+      },
+    },
+    "/api/v1/system/update": {
+      post: {
+        security: secured,
+        summary: "Install a signed new executable (raw request body) and restart into it; ?force=true even while a transaction is open",
+        parameters: [
+          { name: "X-Update-Signature", in: "header", required: true, description: "Detached Ed25519 signature of the body, base64", schema: { type: "string" } },
+          { name: "force", in: "query", required: false, schema: { type: "boolean", default: false } },
+        ],
+        requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
+        responses: {
+          "202": { description: "Accepted; the program restarts into the new executable", content: json({ type: "object" }) },
+          "400": errorResponse("Missing, malformed or non-verifying signature, an unusable executable, or a bad force value"),
+          "401": errorResponse("Missing or wrong bearer token"),
+          "403": errorResponse("No API token is configured: updates need one"),
+          "405": errorResponse("Wrong method"),
+          "409": errorResponse("A transaction is open and force is not set"),
+          "413": errorResponse("Executable larger than update.max_size_mb"),
+        },
+      },
+    },
     "/api/v1/evses": {
       get: {
         security: secured,

@@ -470,6 +470,8 @@ export class Charger {
     const from = this.state;
     this.state = next;
     this.enteredAt = this.now;
+    // The one place EvseState changes, so the one place it is logged (http-api.md: a line per state change).
+    this.env.log(`state ${from} -> ${next}`);
     this.transitions++;
     if (next !== "Charging" && next !== "ChargingPausedEV") this.overCurrentSince = null;
     const iec = this.iec;

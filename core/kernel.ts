@@ -337,9 +337,21 @@ export class Kernel implements EvseKernel {
 
   // ---- Errors and the fault overlay's edges (§8) -----------------------------------------
 
+  /** Every error change passes through changeErrors, so each raise and clear is logged once, here. */
+  private logErrorChanges(before: ActiveError[]): void {
+    const after = this.errorHandling.list();
+    const key = (e: ActiveError) => `${e.type}\u0000${e.sub_type}`;
+    const was = new Set(before.map(key));
+    const is = new Set(after.map(key));
+    for (const e of after) if (!was.has(key(e))) this.deps.log(`error raised ${e.type}${e.sub_type ? `/${e.sub_type}` : ""} severity=${e.severity}: ${e.message}`);
+    for (const e of before) if (!is.has(key(e))) this.deps.log(`error cleared ${e.type}${e.sub_type ? `/${e.sub_type}` : ""}`);
+  }
+
   private changeErrors(change: () => boolean): void {
     const wasFaulted = this.errorHandling.isFaulted();
+    const before = this.errorHandling.list();
     if (!change()) return;
+    this.logErrorChanges(before);
     if (wasFaulted || !this.errorHandling.isFaulted()) return;
     // Becoming faulted: the state does not change and no session event is emitted [D1].
     if (this.reservation.active) {

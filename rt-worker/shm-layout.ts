@@ -77,6 +77,14 @@ const I = {
   SIM_CAR_ACK: 47, // [sim] number of script posts/stops the sim thread has applied
   SIM_WELD: 48, // [sim]
   SIM_STEPS: 49, // [sim] physics steps done
+  // Reaction latency: input report received → output report written, for the reports whose
+  // outputs changed (relay permission, CP mode, duty…). Microseconds; /metrics turns it into a
+  // histogram (REACT_BUCKETS_US; the +Inf bucket is REACT_COUNT).
+  REACT_COUNT: 50, // [worker]
+  REACT_SUM_US: 51, // [worker] wraps after ~35 min of summed latency; Prometheus handles resets
+  REACT_MAX_US: 52, // [worker]
+  REACT_LAST_US: 53, // [worker]
+  REACT_BUCKET0: 54, // [worker] 54..61: one cumulative count per REACT_BUCKETS_US bound
   COUNT: 64,
 } as const;
 
@@ -89,6 +97,9 @@ const F = {
   SIM_V1: 6, // [sim]
   COUNT: 16,
 } as const;
+
+/** Upper bounds (µs) of the reaction-latency buckets, REACT_BUCKET0 onwards (8 slots). */
+export const REACT_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 10000, 50000] as const;
 
 /** Event ring: records of EVENT_RECORD_F64 doubles; slot 0 is the InputKind. */
 export const EVENT_RING_RECORDS = 1024;
@@ -424,9 +435,34 @@ export class Shm {
     if (reason !== 0) Atomics.add(a, I.WORKER_TRIPS, 1);
     Atomics.store(a, I.WORKER_TRIP, reason);
   }
-  counters(): { rx: number; rejected: number; tx: number; trip: number; trips: number; eventsDropped: number } {
+  /** [worker] One reaction: an input report whose outputs changed, `us` after it arrived. */
+  recordReaction(us: number): void {
+    const a = this.#i32;
+    const v = Math.max(0, Math.round(us));
+    Atomics.add(a, I.REACT_COUNT, 1);
+    Atomics.add(a, I.REACT_SUM_US, v);
+    if (v > Atomics.load(a, I.REACT_MAX_US)) Atomics.store(a, I.REACT_MAX_US, v);
+    Atomics.store(a, I.REACT_LAST_US, v);
+    for (let b = 0; b < REACT_BUCKETS_US.length; b++) if (v <= REACT_BUCKETS_US[b]!) Atomics.add(a, I.REACT_BUCKET0 + b, 1);
+  }
+  counters(): {
+    rx: number;
+    rejected: number;
+    tx: number;
+    trip: number;
+    trips: number;
+    eventsDropped: number;
+    reaction: { count: number; sumUs: number; maxUs: number; lastUs: number; bucketsUs: number[] };
+  } {
     const a = this.#i32;
     return {
+      reaction: {
+        count: Atomics.load(a, I.REACT_COUNT),
+        sumUs: Atomics.load(a, I.REACT_SUM_US) >>> 0, // read unsigned: the sum wraps, it is never negative
+        maxUs: Atomics.load(a, I.REACT_MAX_US),
+        lastUs: Atomics.load(a, I.REACT_LAST_US),
+        bucketsUs: REACT_BUCKETS_US.map((_, b) => Atomics.load(a, I.REACT_BUCKET0 + b)),
+      },
       rx: Atomics.load(a, I.BOARD_RX),
       rejected: Atomics.load(a, I.BOARD_REJECTED),
       tx: Atomics.load(a, I.BOARD_TX),
