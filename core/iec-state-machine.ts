@@ -225,7 +225,9 @@ export class IecStateMachine {
         if (!wasPresent) this.simplifiedMode = true;
         if (changed && fromEF) events.push("EFtoBCD");
         if (changed && (prev === "B" || (fromEF && wasPresent))) events.push("CarRequestedPower");
-        if (changed && prev === "B" && this.rPlusHeld && this.pwmRunning) this.sendAllow(true);
+        // R+ given while the board still showed our F pulse (a fault cleared during it) is held
+        // until the car is seen in C again: close then, as after B.
+        if (changed && (prev === "B" || fromEF) && this.rPlusHeld && this.pwmRunning) this.sendAllow(true);
         break;
       case "E":
         this.clearLockWanted();

@@ -40,6 +40,22 @@ describe("blocking board error while charging", () => {
     expect(h.events(m)).toEqual([]);
   });
 
+  test("a fault that clears while the board still reports our F pulse: the relays close when C is seen again", async () => {
+    const h = await charging();
+    h.input(raise("evse_board_support/CommunicationFault"));
+    await h.settle();
+    h.input({ kind: "event", event: "F" }); // the board reports the F pulse
+    await h.settle();
+    h.input(clear("evse_board_support/CommunicationFault"));
+    await h.settle();
+    expect(h.board.relays).toBe(false);
+    await h.advance(400); // the 300 ms pulse ends; PWM comes back
+    h.input({ kind: "event", event: "C" }); // the board sees the car, still in C
+    await h.settle();
+    expect(h.board.duty).toBeCloseTo(53.33, 2);
+    expect(h.board.relays).toBe(true);
+  });
+
   test("row 14: EV goes to B during the fault and back to C after the clear", async () => {
     const h = await charging();
     const m = h.mark();
