@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core
 import type { EvseKernel } from "./core/kernel-api.ts";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
+import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
 
 const VERSION: string = pkg.version;
 /** The git commit, baked in by build.ts; run from source there is none. */
@@ -130,7 +131,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   }, TICK_MS);
 
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
-  const app = createApp({ version: VERSION, token, evses, metrics, now: () => Date.now(), startedAt: Date.now(), storage });
+  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
   let server: RunningServer;
   try {
     // node:http rather than Bun.serve: it gives the event stream real back-pressure (api/node-server.ts).
@@ -143,31 +144,47 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   }
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
   logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length });
+  announceListening(config.api.host, server.port);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
     const deadline = setTimeout(() => {
       logger.info("shutdown did not finish in time; exiting");
-      process.exit(0);
+      process.exit(code);
     }, SHUTDOWN_DEADLINE_MS);
     clearInterval(ticker);
     void server.stop();
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
     await Promise.allSettled(evses.map((e) => e.board.stop()));
+    // The board thread's final state, for operators and the shutdown test: the relays were open.
+    for (const e of evses) {
+      const relays = e.board.sim?.state().relays_closed ?? (e.board as { relaysClosed?: () => boolean }).relaysClosed?.();
+      logger.info(`evse ${e.index}: board stopped, relays_closed=${relays ?? "unknown"}`);
+    }
     // Last: the kernel's shutdown writes the open-transaction record and publishes its events.
     store.close();
     clearTimeout(deadline);
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  configureUpdates({
+    exe: COMPILED ? process.execPath : null,
+    publicKey: config.update.public_key,
+    maxBytes: config.update.max_size_mb * 1024 * 1024,
+    supervised: process.env[SUPERVISED_ENV] === "1",
+    arch: process.arch,
+    restart: () => void shutdown("update installed", UPDATE_EXIT_CODE),
+    log: (line) => logger.info(line),
+  });
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "sign-update" || argv[0] === "supervise") process.exit(await (await import("./update/cli.ts")).runSubcommand(argv));
   let args: CliArgs;
   let config: AppConfig;
   try {

@@ -11,6 +11,7 @@ import type { SimThreadApi } from "../sim/board/thread.ts";
 import type { BenchOptions } from "../sim/board/bench-mode.ts";
 import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
 import { recordToInput } from "./board-inputs.ts";
+import { threadEntry } from "./thread-entry.ts";
 import {
   AMPACITIES,
   CAR_STATES,
@@ -18,16 +19,34 @@ import {
   CpMode,
   defaultRequested,
   emptyBoardView,
+  InputKind,
   emptySimView,
   MAIN_HEARTBEAT_PERIOD_MS,
   POWER_REASONS,
   Shm,
   type Requested,
 } from "./shm-layout.ts";
-import type { WorkerApi } from "./worker.ts";
+import type { WorkerApi, WorkerInit } from "./worker.ts";
 
-/** The worker counts as running while its beat moved within this long. */
-const WORKER_SILENCE_MS = 1000;
+/** The worker beats on every pass, at least every 20 ms (worker.ts WAIT_MS): silence this long
+ *  means it died or hangs. Sampled every WATCH_PERIOD_MS, so main notices within 80 ms. */
+const WORKER_SILENCE_MS = 60;
+const WATCH_PERIOD_MS = 20;
+/** Right after a worker starts it may block for a while loading the node-hid addon: silence
+ *  counts only from START_SILENCE_MS during the first START_GRACE_MS. */
+const START_GRACE_MS = 2000;
+const START_SILENCE_MS = 1000;
+/** The replacement starts this long after the failure was noticed: past the board's own 500 ms
+ *  watchdog and its next 250 ms step, so the board has opened the relays and driven CP F by
+ *  itself first, independently of any software on this side. A failed restart retries as late. */
+const RESTART_DELAY_MS = 1000;
+/** Worker up again, the board answering and the relays reported open on this many watch
+ *  samples in a row: the kernel has the resumed worker's first events before the all-clear. */
+const RECOVERED_SAMPLES = 3;
+
+/** Raised into the kernel while no real-time worker runs the board (blocking: the kernel derives
+ *  evse_manager/Inoperative, behavior.md §14.2); cleared once a new worker talks to the board. */
+export const WORKER_FAULT = { type: "evse_board_support/CommunicationFault", sub_type: "rt_worker" } as const;
 
 export const SIM_DEFAULTS: SimOptions = {
   max_current_A_import: 32,
@@ -54,8 +73,10 @@ export class BoardHost implements BoardHandle, BoardPort {
   readonly shm: Shm;
   readonly port: BoardPort = this;
   readonly sim: SimControl | null;
-  readonly #worker: Worker;
-  readonly #workerApi: Comlink.Remote<WorkerApi>;
+  #worker: Worker;
+  #workerApi: Comlink.Remote<WorkerApi>;
+  readonly #spawnWorker: () => Worker;
+  #init: WorkerInit | null = null;
   readonly #simWorker: Worker | null;
   readonly simApi: Comlink.Remote<SimThreadApi> | null;
   readonly #req: Requested = defaultRequested();
@@ -68,11 +89,27 @@ export class BoardHost implements BoardHandle, BoardPort {
   #draining = false;
   #workerBeat = -1;
   #workerBeatAt = performance.now();
+  #watch: ReturnType<typeof setInterval> | null = null;
+  #graceUntil = 0;
+  /** "down": no worker runs the board; "recovering": a new one runs, the board not yet back. */
+  #fault: "none" | "down" | "recovering" = "none";
+  #recovery: Promise<void> | null = null;
+  #recoveredSamples = 0;
+  #boardWasAnswering = false;
+  /** What the kernel last received, for a restarted worker to diff against (RtLoop.resumeFrom). */
+  #seenCp = -1;
+  #seenRelays = false;
+  #seenErrors = 0;
+  /** Worker restarts so far, and how long main took to notice the last failure (ms since the
+   *  worker's last beat); for tests, metrics and logs. */
+  restarts = 0;
+  lastDetectionMs: number | null = null;
 
-  constructor(shm: Shm, worker: Worker, simWorker: Worker | null, meterId: string) {
+  constructor(shm: Shm, spawnWorker: () => Worker, simWorker: Worker | null, meterId: string) {
     this.shm = shm;
-    this.#worker = worker;
-    this.#workerApi = Comlink.wrap<WorkerApi>(worker as any);
+    this.#spawnWorker = spawnWorker;
+    this.#worker = spawnWorker();
+    this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
     this.#simWorker = simWorker;
     this.simApi = simWorker ? Comlink.wrap<SimThreadApi>(simWorker as any) : null;
     this.sim = this.simApi ? new SimControlImpl(shm, this.simApi) : null;
@@ -86,8 +123,110 @@ export class BoardHost implements BoardHandle, BoardPort {
     void this.#waitEvents();
   }
 
-  async startWorker(init: Parameters<WorkerApi["start"]>[0]): Promise<void> {
+  async startWorker(init: WorkerInit): Promise<void> {
+    this.#init = init;
     await this.#workerApi.start(init);
+    this.#graceUntil = performance.now() + START_GRACE_MS;
+    this.#sampleWorker(true);
+    this.#watch ??= setInterval(() => this.#watchWorker(), WATCH_PERIOD_MS);
+  }
+
+  // ---- crash safety: a dead or hung worker is noticed, reported and replaced ---------------------
+  #watchWorker(): void {
+    if (this.#stopped) return;
+    this.#sampleWorker();
+    const silentMs = performance.now() - this.#workerBeatAt;
+    const limit = this.#silenceLimit();
+    if (this.#fault === "none") {
+      if (silentMs >= limit) this.#workerFailed(silentMs);
+    } else if (this.#fault === "recovering") {
+      if (silentMs >= limit) {
+        this.#fault = "none"; // the new worker failed as well: start over
+        this.#workerFailed(silentMs);
+      }
+      this.#drain();
+      // Back means: the board answers the new worker and the kernel has been told the relays are
+      // open (the sim board switches them on its next 250 ms step), only then the all-clear.
+      if (this.#fault !== "recovering") return;
+      if (!this.#boardWasAnswering || (this.shm.boardLink() && !this.#seenRelays)) {
+        if (++this.#recoveredSamples >= RECOVERED_SAMPLES) this.#recovered();
+      } else this.#recoveredSamples = 0;
+    }
+  }
+
+  #silenceLimit(): number {
+    return performance.now() < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
+  }
+
+  #workerFailed(silentMs: number): void {
+    this.lastDetectionMs = Math.round(silentMs);
+    this.#fault = "down";
+    this.#boardWasAnswering = this.shm.boardLink();
+    // The old worker's last events first, so the kernel gets everything in board order.
+    this.#drain();
+    // Fail safe whatever the kernel does next: the new worker starts without relay permission.
+    // The board's own watchdog opens the relays if no worker comes back within 500 ms.
+    this.#req.allow = false;
+    this.#req.allowReason = 0;
+    this.shm.writeRequested(this.#req);
+    this.#emit({
+      kind: "error_raised",
+      type: WORKER_FAULT.type,
+      sub_type: WORKER_FAULT.sub_type,
+      message: `the real-time worker stopped (no heartbeat for ${this.lastDetectionMs} ms); the board's watchdog opens the relays, a new worker starts in ${RESTART_DELAY_MS} ms`,
+      severity: "High",
+    });
+    this.#recovery ??= this.#restart().finally(() => (this.#recovery = null));
+  }
+
+  async #restart(): Promise<void> {
+    this.#discardWorker(); // a hung worker must not wake up and drive the board again
+    while (!this.#stopped && this.#fault === "down") {
+      await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
+      if (this.#stopped) return;
+      this.#discardWorker();
+      try {
+        this.#worker = this.#spawnWorker();
+        this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
+        this.#workerKilled = false;
+        const resume = { cp: this.#seenCp, relays: this.#seenRelays, errors: this.#seenErrors };
+        const started = withTimeout(() => this.#workerApi.start({ ...this.#init!, resume }).then(() => true), 2000);
+        if ((await started) !== true) throw new Error("the new worker did not start within 2 s");
+        if (this.#stopped) return; // stop() ends the new worker
+        this.restarts++;
+        this.#graceUntil = performance.now() + START_GRACE_MS;
+        this.#sampleWorker(true);
+        this.#recoveredSamples = 0;
+        this.#fault = "recovering";
+        this.#write(); // the kernel's latest request, seq bumped: the new loop reads it at once
+      } catch (err) {
+        console.error(`real-time worker restart failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Ends the current worker whatever state it is in (terminate also ends a busy loop). */
+  #discardWorker(): void {
+    if (this.#workerKilled) return;
+    releaseQuietly(this.#workerApi);
+    this.#workerKilled = true;
+    this.#worker.terminate();
+  }
+
+  #recovered(): void {
+    this.#fault = "none";
+    this.#drain(); // the new worker's resync events reach the kernel before the all-clear
+    this.#emit({ kind: "error_cleared", type: WORKER_FAULT.type, sub_type: WORKER_FAULT.sub_type });
+  }
+
+  #emit(input: BoardInput): void {
+    for (const l of this.#listeners) {
+      try {
+        l(input);
+      } catch (err) {
+        console.error(`board input listener failed on ${input.kind}:`, err);
+      }
+    }
   }
 
   #tick(): void {
@@ -113,17 +252,13 @@ export class BoardHost implements BoardHandle, BoardPort {
       let tail = this.shm.eventTail();
       const head = this.shm.eventHead();
       while (tail !== head) {
-        const input = recordToInput(this.shm.events, Shm.eventOffset(tail), ctx);
+        const o = Shm.eventOffset(tail);
+        this.#track(o);
+        const input = recordToInput(this.shm.events, o, ctx);
         tail++;
         this.shm.setEventTail(tail);
         if (input === null) continue;
-        for (const l of this.#listeners) {
-          try {
-            l(input);
-          } catch (err) {
-            console.error(`board input listener failed on ${input.kind}:`, err);
-          }
-        }
+        this.#emit(input);
       }
     } finally {
       this.#draining = false;
@@ -138,9 +273,28 @@ export class BoardHost implements BoardHandle, BoardPort {
     queueMicrotask(() => this.#drain());
   }
 
-  #sampleWorker(): void {
+  #track(o: number): void {
+    const e = this.shm.events;
+    const value = e[o + 1]!;
+    switch (e[o]) {
+      case InputKind.CpEvent:
+        this.#seenCp = value;
+        break;
+      case InputKind.PowerEvent:
+        this.#seenRelays = value === 1;
+        break;
+      case InputKind.ErrorRaised:
+        this.#seenErrors |= 1 << value;
+        break;
+      case InputKind.ErrorCleared:
+        this.#seenErrors &= ~(1 << value);
+        break;
+    }
+  }
+
+  #sampleWorker(restart = false): void {
     const beat = this.shm.workerBeat();
-    if (beat !== this.#workerBeat) {
+    if (restart || beat !== this.#workerBeat) {
       this.#workerBeat = beat;
       this.#workerBeatAt = performance.now();
     }
@@ -148,7 +302,7 @@ export class BoardHost implements BoardHandle, BoardPort {
 
   health(): BoardHealth {
     this.#sampleWorker();
-    const worker_running = !this.#stopped && performance.now() - this.#workerBeatAt < WORKER_SILENCE_MS;
+    const worker_running = !this.#stopped && this.#fault !== "down" && performance.now() - this.#workerBeatAt < this.#silenceLimit();
     return { worker_running, board_answering: worker_running && this.shm.boardLink() };
   }
 
@@ -161,7 +315,11 @@ export class BoardHost implements BoardHandle, BoardPort {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#watch !== null) clearInterval(this.#watch);
     this.#drain();
+    // A restart under way ends first, so no worker outlives the host.
+    if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);
+    if (this.#fault === "none" && !this.#workerKilled) await this.#awaitRelaysOpen(600);
     // The worker sends a last report with the relays open before it stops.
     if (!this.#workerKilled) await withTimeout(() => this.#workerApi.stop(), 1000);
     const simApi = this.simApi;
@@ -171,6 +329,23 @@ export class BoardHost implements BoardHandle, BoardPort {
     this.#releaseProxies();
     this.#worker.terminate();
     this.#simWorker?.terminate();
+  }
+
+  /** Shutdown: the kernel has withdrawn permission; wait (bounded) for the board to report the
+   *  relays open (the sim board switches on its 250 ms step), so the threads stop after it. */
+  async #awaitRelaysOpen(ms: number): Promise<void> {
+    const end = performance.now() + ms;
+    const v = this.#view;
+    while (performance.now() < end) {
+      if (!this.shm.readBoard(v) || !v.link || !v.relays || this.#req.allow) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** The relays as the board last reported them (false while no board report arrived). */
+  relaysClosed(): boolean {
+    const v = this.#view;
+    return this.shm.readBoard(v) && v.relays;
   }
 
   #releaseProxies(workerOnly = false): void {
@@ -271,6 +446,12 @@ export class BoardHost implements BoardHandle, BoardPort {
     this.#workerKilled = true;
   }
 
+  /** Fault injection for tests: the worker thread hangs in a busy loop for `ms`, as a stuck
+   *  driver call would; main must notice and replace it. */
+  stallWorker(ms: number): void {
+    this.#workerApi.stall(ms).catch(() => {}); // the answer never comes: the thread is replaced
+  }
+
   /** Bench mode only: runs the C↔B toggles on the sim thread; µs on the sim clock. */
   async bench(opts: BenchOptions): Promise<Float64Array> {
     if (!this.simApi) throw new Error("bench needs the simulated board");
@@ -357,9 +538,9 @@ async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | u
 export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
   const shm = Shm.create();
   const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
-  const worker = new Worker(new URL("./worker.ts", import.meta.url), { name: `rt-worker-${options.index}` } as any);
-  const simWorker = sim ? new Worker(new URL("../sim/board/thread.ts", import.meta.url), { name: `sim-board-${options.index}` } as any) : null;
-  const host = new BoardHost(shm, worker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
+  const spawnWorker = () => new Worker(threadEntry("rt-worker/worker.ts"), { name: `rt-worker-${options.index}` } as any);
+  const simWorker = sim ? new Worker(threadEntry("sim/board/thread.ts"), { name: `sim-board-${options.index}` } as any) : null;
+  const host = new BoardHost(shm, spawnWorker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
   try {
     if (sim && host.simApi) {
       await host.simApi.start({
@@ -387,7 +568,8 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
 /** A proxy that was already released (or whose thread is gone) has nothing left to free. */
 function releaseQuietly(api: Comlink.Remote<unknown>): void {
   try {
-    api[Comlink.releaseProxy]().catch(() => {});
+    // Typed void, but comlink returns the release message's promise: it rejects once the thread is gone.
+    Promise.resolve(api[Comlink.releaseProxy]() as unknown).catch(() => {});
   } catch {
     // already released
   }

@@ -84,6 +84,8 @@ export class RtLoop implements TransportSink {
   #prevErrors = 0;
   #trip: TripCode = Trip.BoardSilent;
   #stopped = false;
+  /** Set by #react when changed outputs (not a heartbeat) went out: a reaction to measure. */
+  #changedSent = false;
   /** Last transport link detail, for health and logs outside the hot path. */
   linkDetail = "";
 
@@ -102,6 +104,15 @@ export class RtLoop implements TransportSink {
 
   trip(): TripCode {
     return this.#trip;
+  }
+
+  /** A restarted worker takes over from a dead one: changes are diffed against what main last
+   *  received (CP, relays, error bits), so e.g. relays opened by the board's watchdog while no
+   *  worker ran still reach the kernel as PowerOff. Call before start(). */
+  resumeFrom(cp: number, relays: boolean, errors: number): void {
+    this.#prevCp = cp;
+    this.#prevRelays = relays;
+    this.#prevErrors = errors;
   }
 
   // ---- TransportSink ----------------------------------------------------------------------------
@@ -130,7 +141,9 @@ export class RtLoop implements TransportSink {
         this.#lastStateAt = now;
         this.#shm.countRx();
         // Safety first: outputs for the new state go out before anything is published.
+        this.#changedSent = false;
         this.#react(now);
+        if (this.#changedSent) this.#shm.recordReaction((this.#now() - now) * 1000);
         this.#publishState();
         return;
       case ReportId.Meter:
@@ -224,7 +237,9 @@ export class RtLoop implements TransportSink {
     c.rcdReset = req.rcdReset & 0xff;
     c.info = req.info & 0xff;
 
-    if (this.#neverSent || this.#differs(c) || now - this.#lastTxAt >= HOST_HEARTBEAT_MS) this.#send(now);
+    if (this.#differs(c)) {
+      if (this.#send(now)) this.#changedSent = true;
+    } else if (this.#neverSent || now - this.#lastTxAt >= HOST_HEARTBEAT_MS) this.#send(now);
   }
 
   #differs(c: ControlReport): boolean {
@@ -242,14 +257,15 @@ export class RtLoop implements TransportSink {
     );
   }
 
-  #send(now: number): void {
+  /** False when the transport had no device to write to. */
+  #send(now: number): boolean {
     const c = this.#ctl;
     this.#txSeq = (this.#txSeq + 1) & 0xffff;
     this.#heartbeat = (this.#heartbeat + 1) & 0xffff;
     c.seq = this.#txSeq;
     c.heartbeat = this.#heartbeat;
     encodeControl(c, this.#tx);
-    if (!this.#transport.write(this.#tx)) return; // no device: try again next pass
+    if (!this.#transport.write(this.#tx)) return false; // no device: try again next pass
     this.#neverSent = false;
     this.#lastTxAt = now;
     this.#shm.countTx();
@@ -263,6 +279,7 @@ export class RtLoop implements TransportSink {
     p.rcdSelfTest = c.rcdSelfTest;
     p.rcdReset = c.rcdReset;
     p.info = c.info;
+    return true;
   }
 
   // ---- publication (event ring, board view) --------------------------------------------------

@@ -17,6 +17,8 @@ export interface WorkerInit {
   sab: SharedArrayBuffer;
   transport: "sim" | "hid";
   hid?: HidTarget;
+  /** Set when this worker replaces one that died or stalled: what main last received. */
+  resume?: { cp: number; relays: boolean; errors: number };
 }
 
 let loop: RtLoop | null = null;
@@ -44,6 +46,7 @@ const api = {
     }
     transport = init.transport === "sim" ? new SimTransport(shm) : new HidTransport(init.hid ?? {});
     loop = new RtLoop(shm, transport, () => performance.now());
+    if (init.resume) loop.resumeFrom(init.resume.cp, init.resume.relays, init.resume.errors);
     running = true;
     loop.start();
     finished = run(shm, loop);
@@ -55,6 +58,14 @@ const api = {
     running = false;
     await finished;
     await transport?.close();
+  },
+  /** Fault injection for tests: the thread hangs in a busy loop (no passes, no heartbeat), as a
+   *  stuck driver call or an endless loop would. Only the host's stallWorker() sends it. */
+  stall(ms: number): void {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // hung on purpose
+    }
   },
   status(): { running: boolean; trip: number; link: string; hidError: string } {
     return {
