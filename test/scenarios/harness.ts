@@ -609,7 +609,8 @@ export async function scenario(body: (ctx: Ctx) => Promise<void>): Promise<void>
   }
 }
 
-export const SCENARIO_TIMEOUT = { timeout: 120_000 };
+// Generous: a test may first wait for a free server in the pool (see acquire above).
+export const SCENARIO_TIMEOUT = { timeout: 240_000 };
 
 // ---------------------------------------------------------------------------------------------
 // Common start sequences of scenarios.md §0.5

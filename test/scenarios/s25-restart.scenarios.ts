@@ -55,7 +55,7 @@ test.concurrent(
       const s3 = await restartAfter(ctx, s2, "SIGTERM");
       await s3.finish(["Enabled"], { fromStart: true, settleMs: 5000 });
     }),
-  { timeout: 150_000 },
+  { timeout: 240_000 },
 );
 
 test.concurrent(
