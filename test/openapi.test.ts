@@ -2,11 +2,14 @@
 // contract (parsed from http-api.md's route table, so a route added there and not here fails) and
 // every route the app really serves; /docs renders it as one self-contained page.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { COMMAND_NAMES } from "../core/kernel-api.ts";
 import { harness } from "./api-fakes.ts";
 
-const SPEC = "/work/shared/spec/http-api.md";
+// The spec lives in shared/ beside the checkout (CI clones main with shared/ next to it).
+const SPEC_CANDIDATES = [join(import.meta.dir, "../../shared/spec/http-api.md"), "/work/shared/spec/http-api.md"];
+const SPEC = SPEC_CANDIDATES.find((p) => existsSync(p)) ?? SPEC_CANDIDATES[0]!;
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
 
 type Json = Record<string, unknown>;
