@@ -75,6 +75,8 @@ export class SimBoard {
   #hostRejected = 0;
   #lastHostAt = -Infinity;
   #watchdog = true; // no host yet: relays open, CP F
+  /** The watchdog let go: the host learns it from a STATE report at once, not at the next step. */
+  #stateDue = false;
 
   // car side
   #carCp: CarOutputs["cp"] = "A";
@@ -137,6 +139,7 @@ export class SimBoard {
     this.#hostSeq = c.seq;
     const wasTripped = this.#watchdog;
     this.#watchdog = false;
+    if (wasTripped) this.#stateDue = true;
     this.#enabled = (c.flags & ControlFlag.ENABLE) !== 0;
     // CP output: applied when the request changes (or when the watchdog lets go), so the board's
     // own "X1 in state A" stays until the host asks again, as upstream's commands do.
@@ -202,6 +205,18 @@ export class SimBoard {
     this.#weld = weld;
   }
 
+  /** Sends the STATE report a host report made due (firmware answers a cleared watchdog at once,
+   *  so the host's link comes up without waiting for the next 250 ms step). */
+  sendDueState(now: number, send: ReportSink): void {
+    if (!this.#stateDue) return;
+    this.#stateDue = false;
+    // The CP was held at F by the watchdog: read it again with the host's output first.
+    const prev = this.#state;
+    this.#readCp();
+    this.#relayRules(prev);
+    this.#sendState(now, send);
+  }
+
   // ---- the 250 ms step ------------------------------------------------------------------------
   /** One board step (upstream order: RCD → CP read → relay rules → noise → meter → publish). */
   step(now: number, send: ReportSink): void {
@@ -220,6 +235,7 @@ export class SimBoard {
       this.#infoDue = false;
       this.#sendInfo(send);
     }
+    this.#stateDue = false;
     this.#sendState(now, send);
     if (this.#steps % 2 === 0 && !plugIn) this.#sendMeter(send);
   }

@@ -36,6 +36,7 @@ function drainHost(now: number): void {
     board!.hostReport(r, r.length, now);
     port!.next();
   }
+  board!.sendDueState(now, send);
 }
 
 function mirror(): void {
