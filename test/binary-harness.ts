@@ -133,12 +133,28 @@ export function run(cmd: string[], cwd: string, env: Record<string, string>): Ru
     },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(8000).then(() => -1)]);
+      const code = await waitExit(proc, 8000);
       if (code === -1) proc.kill("SIGKILL");
       running.delete(proc);
       return code;
     },
   };
+}
+
+/** Exit code, or -1 after `ms`. Bun 1.3.14 can throw EBADF (epoll_ctl) from `exited` for a child
+ *  that was already reaped (seen with qemu-user in CI); the exit status is polled then. */
+async function waitExit(proc: Bun.Subprocess, ms: number): Promise<number> {
+  try {
+    return await Promise.race([proc.exited, Bun.sleep(ms).then(() => -1)]);
+  } catch {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (proc.exitCode !== null) return proc.exitCode;
+      if (proc.signalCode !== null) return 128;
+      await Bun.sleep(50);
+    }
+    return -1;
+  }
 }
 
 /** Polls GET url until it answers `status` (default 200). */
