@@ -84,8 +84,19 @@ process.on("exit", () => {
   for (const p of running) p.kill("SIGKILL");
 });
 
+/** Bun 1.3.14 once returned a subprocess without its stdout pipe in a clean-clone CI run (right
+ *  after another child had been stopped); such a child is killed and spawned again. */
+function spawnPiped(cmd: string[], cwd: string, env: Record<string, string>) {
+  for (let attempt = 1; ; attempt++) {
+    const proc = Bun.spawn(cmd, { cwd, env, stdout: "pipe", stderr: "pipe" });
+    if (proc.stdout && proc.stderr) return proc;
+    proc.kill("SIGKILL");
+    if (attempt === 3) throw new Error(`Bun.spawn gave no stdout/stderr pipe for ${cmd[0]} (3 tries)`);
+  }
+}
+
 export function run(cmd: string[], cwd: string, env: Record<string, string>): RunningBinary {
-  const proc = Bun.spawn(cmd, { cwd, env, stdout: "pipe", stderr: "pipe" });
+  const proc = spawnPiped(cmd, cwd, env);
   running.add(proc);
   const output: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
