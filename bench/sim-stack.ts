@@ -6,11 +6,11 @@
 import { defaultEvseConfig, type EvseConfig } from "../core/config/index.ts";
 import { Kernel } from "../core/index.ts";
 import type { VariableName } from "../core/kernel-api.ts";
-import type { BoardInput, BoardPort, TransactionRecord, TransactionStore } from "../core/ports.ts";
-import type { PowerOnOff, ProximityPilot } from "../core/types/index.ts";
+import type { BoardInput, TransactionRecord, TransactionStore } from "../core/ports.ts";
 import { recordToInput } from "../rt-worker/board-inputs.ts";
 import { RtLoop } from "../rt-worker/rt-loop.ts";
-import { AMPACITIES, CpMode, defaultRequested, emptyBoardView, POWER_REASONS, REPORT_SIZE, Shm } from "../rt-worker/shm-layout.ts";
+import { REPORT_SIZE, Shm } from "../rt-worker/shm-layout.ts";
+import { ShmBoardPort } from "../rt-worker/shm-board-port.ts";
 import type { Transport, TransportSink } from "../rt-worker/transport/transport.ts";
 import { BOARD_STEP_MS, SimBoard, SIM_METER_ID, type SimBoardOptions } from "../sim/board/physics.ts";
 import { Car } from "../sim/car/index.ts";
@@ -43,68 +43,6 @@ class InProcessTransport implements Transport {
     return true;
   }
   async close(): Promise<void> {}
-}
-
-/** BoardPort over the shared memory, as rt-worker/host.ts does it, with the worker's pass run
- *  at once where the host would ring its doorbell. */
-class ShmBoardPort implements BoardPort {
-  readonly #req = defaultRequested();
-  readonly #view = emptyBoardView();
-  constructor(
-    private readonly shm: Shm,
-    private readonly ring: () => void,
-  ) {}
-  #write(): void {
-    this.shm.writeRequested(this.#req);
-    this.ring();
-  }
-  enable(value: boolean): void {
-    this.#req.enable = value;
-    this.#write();
-  }
-  pwm_on(value: number): void {
-    const duty = Math.round(value * 100);
-    const steady = duty <= 0 || duty >= 10000;
-    this.#req.cpMode = steady ? CpMode.X1 : CpMode.PWM;
-    this.#req.duty = steady ? 10000 : duty;
-    this.#write();
-  }
-  pwm_off(): void {
-    this.#req.cpMode = CpMode.X1;
-    this.#req.duty = 10000;
-    this.#write();
-  }
-  pwm_F(): void {
-    this.#req.cpMode = CpMode.F;
-    this.#req.duty = 10000;
-    this.#write();
-  }
-  allow_power_on(value: PowerOnOff): void {
-    this.#req.allow = value.allow_power_on;
-    this.#req.allowReason = Math.max(0, POWER_REASONS.indexOf(value.reason));
-    this.#write();
-  }
-  ac_switch_three_phases_while_charging(value: boolean): void {
-    this.#req.threePhases = value;
-    this.#write();
-  }
-  ac_set_overcurrent_limit_A(value: number): void {
-    this.#req.overcurrent = Math.max(0, Math.min(0xffff, Math.round(value * 10)));
-    this.#write();
-  }
-  ac_read_pp_ampacity(): ProximityPilot {
-    const v = this.#view;
-    if (!this.shm.readBoard(v) || !v.socket) return { ampacity: "None" };
-    return { ampacity: AMPACITIES[v.ampacity] ?? "None" };
-  }
-  lock(): void {
-    this.#req.lock = true;
-    this.#write();
-  }
-  unlock(): void {
-    this.#req.lock = false;
-    this.#write();
-  }
 }
 
 class MemoryStore implements TransactionStore {

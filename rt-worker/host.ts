@@ -4,27 +4,22 @@
 // and beats the heartbeat the worker watches. Main never waits on the worker: the event ring is
 // drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
 import * as Comlink from "comlink";
-import type { BoardInput, BoardPort } from "../core/ports.ts";
-import type { PowerOnOff, ProximityPilot } from "../core/types/index.ts";
+import type { BoardInput } from "../core/ports.ts";
 import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
 import type { SimThreadApi } from "../sim/board/thread.ts";
 import type { BenchOptions } from "../sim/board/bench-mode.ts";
 import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
 import { recordToInput } from "./board-inputs.ts";
+import { ShmBoardPort } from "./shm-board-port.ts";
 import { threadEntry } from "./thread-entry.ts";
 import {
-  AMPACITIES,
   CAR_STATES,
   CP_STATES,
-  CpMode,
-  defaultRequested,
   emptyBoardView,
   InputKind,
   emptySimView,
   MAIN_HEARTBEAT_PERIOD_MS,
-  POWER_REASONS,
   Shm,
-  type Requested,
 } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
 
@@ -64,14 +59,10 @@ export interface BoardInternals {
   simStartPluggedIn?: boolean;
 }
 
-function finite(name: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new RangeError(`${name}: must be a finite number, got ${String(value)}`);
-  return value;
-}
-
-export class BoardHost implements BoardHandle, BoardPort {
+export class BoardHost implements BoardHandle {
   readonly shm: Shm;
-  readonly port: BoardPort = this;
+  /** The kernel's commands, written into shared memory for the worker. */
+  readonly port: ShmBoardPort;
   readonly sim: SimControl | null;
   #worker: Worker;
   #workerApi: Comlink.Remote<WorkerApi>;
@@ -79,7 +70,6 @@ export class BoardHost implements BoardHandle, BoardPort {
   #init: WorkerInit | null = null;
   readonly #simWorker: Worker | null;
   readonly simApi: Comlink.Remote<SimThreadApi> | null;
-  readonly #req: Requested = defaultRequested();
   readonly #listeners: ((input: BoardInput) => void)[] = [];
   readonly #view = emptyBoardView();
   readonly #meterId: string;
@@ -107,6 +97,7 @@ export class BoardHost implements BoardHandle, BoardPort {
 
   constructor(shm: Shm, spawnWorker: () => Worker, simWorker: Worker | null, meterId: string) {
     this.shm = shm;
+    this.port = new ShmBoardPort(shm, () => shm.ringWorker(), () => !this.#stopped);
     this.#spawnWorker = spawnWorker;
     this.#worker = spawnWorker();
     this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
@@ -166,9 +157,9 @@ export class BoardHost implements BoardHandle, BoardPort {
     this.#drain();
     // Fail safe whatever the kernel does next: the new worker starts without relay permission.
     // The board's own watchdog opens the relays if no worker comes back within 500 ms.
-    this.#req.allow = false;
-    this.#req.allowReason = 0;
-    this.shm.writeRequested(this.#req);
+    this.port.requested.allow = false;
+    this.port.requested.allowReason = 0;
+    this.shm.writeRequested(this.port.requested);
     this.#emit({
       kind: "error_raised",
       type: WORKER_FAULT.type,
@@ -337,7 +328,7 @@ export class BoardHost implements BoardHandle, BoardPort {
     const end = performance.now() + ms;
     const v = this.#view;
     while (performance.now() < end) {
-      if (!this.shm.readBoard(v) || !v.link || !v.relays || this.#req.allow) return;
+      if (!this.shm.readBoard(v) || !v.link || !v.relays || this.port.requested.allow) return;
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -353,89 +344,25 @@ export class BoardHost implements BoardHandle, BoardPort {
     if (!workerOnly && this.simApi) releaseQuietly(this.simApi);
   }
 
-  // ---- BoardPort ----------------------------------------------------------------------------
   #write(): void {
-    if (this.#stopped) return;
-    this.shm.writeRequested(this.#req);
-    this.shm.ringWorker();
-  }
-
-  enable(value: boolean): void {
-    this.#req.enable = value === true;
-    this.#write();
-  }
-
-  pwm_on(value: number): void {
-    finite("pwm_on.value", value);
-    if (value < 0 || value > 100) throw new RangeError(`pwm_on.value: must be between 0 and 100 %, got ${value}`);
-    const duty = Math.round(value * 100);
-    // Upstream: a duty of 0 acts as X1; 100 % is a steady level as well.
-    this.#req.cpMode = duty <= 0 || duty >= 10000 ? CpMode.X1 : CpMode.PWM;
-    this.#req.duty = duty <= 0 || duty >= 10000 ? 10000 : duty;
-    this.#write();
-  }
-
-  pwm_off(): void {
-    this.#req.cpMode = CpMode.X1;
-    this.#req.duty = 10000;
-    this.#write();
-  }
-
-  pwm_F(): void {
-    this.#req.cpMode = CpMode.F;
-    this.#req.duty = 10000;
-    this.#write();
-  }
-
-  allow_power_on(value: PowerOnOff): void {
-    this.#req.allow = value.allow_power_on === true;
-    const reason = POWER_REASONS.indexOf(value.reason);
-    this.#req.allowReason = reason < 0 ? 0 : reason;
-    this.#write();
-  }
-
-  ac_switch_three_phases_while_charging(value: boolean): void {
-    this.#req.threePhases = value === true;
-    this.#write();
-  }
-
-  ac_set_overcurrent_limit_A(value: number): void {
-    finite("ac_set_overcurrent_limit_A.value", value);
-    this.#req.overcurrent = Math.max(0, Math.min(0xffff, Math.round(value * 10)));
-    this.#write();
-  }
-
-  ac_read_pp_ampacity(): ProximityPilot {
-    const v = this.#view;
-    if (!this.shm.readBoard(v) || !v.socket) return { ampacity: "None" };
-    return { ampacity: AMPACITIES[v.ampacity] ?? "None" };
-  }
-
-  lock(): void {
-    this.#req.lock = true;
-    this.#write();
-  }
-
-  unlock(): void {
-    this.#req.lock = false;
-    this.#write();
+    this.port.write();
   }
 
   /** ac_rcd.self_test: the board runs it; a failure comes back as ac_rcd/Selftest. */
   rcdSelfTest(): void {
-    this.#req.rcdSelfTest = (this.#req.rcdSelfTest + 1) & 0xff;
+    this.port.requested.rcdSelfTest = (this.port.requested.rcdSelfTest + 1) & 0xff;
     this.#write();
   }
 
   /** ac_rcd.reset: the board clears its trip when the residual current is low again. */
   rcdReset(): void {
-    this.#req.rcdReset = (this.#req.rcdReset + 1) & 0xff;
+    this.port.requested.rcdReset = (this.port.requested.rcdReset + 1) & 0xff;
     this.#write();
   }
 
   /** Asks the board for its INFO report again (capabilities are then re-published). */
   requestInfo(): void {
-    this.#req.info = (this.#req.info + 1) & 0xff;
+    this.port.requested.info = (this.port.requested.info + 1) & 0xff;
     this.#write();
   }
 
