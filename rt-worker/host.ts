@@ -1,8 +1,8 @@
 // The main-thread end of one connector's board: spawns the real-time worker (and, for the
-// simulated board, the sim-board thread), implements BoardPort by writing requested outputs into
-// shared memory and ringing the worker, drains the event ring in order to the onInput listeners,
-// and beats the heartbeat the worker watches. Main never waits on the worker: the event ring is
-// drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
+// simulated board, the sim-board thread), serves the kernel's BoardPort (shm-board-port.ts writes
+// the requested outputs into shared memory and rings the worker), drains the event ring in order
+// to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
+// worker: the event ring is drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
 import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
