@@ -46,8 +46,10 @@ export function createApp(ctx: ApiContext): Hono {
   app.get("/metrics", (c) => c.text(ctx.metrics.render(ctx.evses), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
   app.all("/metrics", methodNotAllowed(["GET"]));
 
-  const openapi = openApiDocument(ctx.version);
-  app.get("/openapi.json", (c) => c.json(openapi));
+  // Built on the first request: converting every schema is not worth start-up time.
+  let document: object | null = null;
+  const openapi = () => (document ??= openApiDocument(ctx.version));
+  app.get("/openapi.json", (c) => c.json(openapi()));
   app.all("/openapi.json", methodNotAllowed(["GET"]));
   app.route("/", docsRoutes(openapi));
 

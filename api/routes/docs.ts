@@ -82,10 +82,11 @@ ${components.join("\n")}
 `;
 }
 
-export function docsRoutes(doc: object): Hono {
+/** `doc` is asked for on the first request only: rendering is not start-up work. */
+export function docsRoutes(doc: () => object): Hono {
   const r = new Hono();
-  const html = renderDocsHtml(doc as Json);
-  r.get("/docs", (c) => c.html(html));
+  let html: string | null = null;
+  r.get("/docs", (c) => c.html((html ??= renderDocsHtml(doc() as Json))));
   r.all("/docs", methodNotAllowed(["GET"]));
   return r;
 }
