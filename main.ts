@@ -1,9 +1,12 @@
 // The program: flags and configuration, then one SQLite store, per EVSE one board, meter, publication
 // log and Kernel, and one HTTP server for all of them (docs/architecture.md, http-api.md).
 import pkg from "./package.json" with { type: "json" };
+import { effectiveToken } from "./api/auth.ts";
 import { CliError, isLoopback, parseArgs, USAGE, type CliArgs } from "./api/cli-args.ts";
-import { createApp, createLogger, effectiveToken, Metrics, PublicationLog, type EvseRuntime } from "./api/index.ts";
-import { serveNode, type RunningServer } from "./api/node-server.ts";
+import type { EvseRuntime } from "./api/context.ts";
+import type { PublicationLog } from "./api/publications.ts";
+import { createLogger } from "./api/log.ts";
+import type { RunningServer } from "./api/node-server.ts";
 import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
@@ -32,38 +35,50 @@ function configure(args: CliArgs): AppConfig {
 }
 
 async function start(config: AppConfig, token: string | null): Promise<void> {
-  // The runtime pieces load only when a server really starts: --help, --version and refused
-  // configurations answer at once, without threads.
-  const [{ Kernel }, { startBoard }, { SimOcmfMeter }, { openStoreSafely, SimPlugState }] = await Promise.all([
-    import("./core/index.ts"),
-    import("./rt-worker/index.ts"),
-    import("./sim/meter/index.ts"),
-    import("./store/index.ts"),
-  ]);
-
+  // Start-up order is chosen for time to first /healthz: the store is opened and the board
+  // threads are spawned first, so they boot on the other core while this thread loads the kernel
+  // and the API. --help, --version and refused configurations never get here: they answer at
+  // once, without threads.
+  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
-  const metrics = new Metrics();
   // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
   // here and in /healthz (store/open-safely.ts).
   const store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  const boot = config.evses.map((evseConfig, k) => {
+    const index = k + 1;
+    const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
+    const evseStore = store.forEvse(index);
+    const plugState = new SimPlugState(evseStore.kv);
+    if (!keepPlug) plugState.forget();
+    const startPluggedIn = keepPlug && plugState.wasPluggedIn();
+    const board = startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid }, startPluggedIn ? { simStartPluggedIn: true } : {});
+    board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
+    return { index, evseConfig, evseStore, keepPlug, plugState, board };
+  });
+  const [{ Kernel }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
+    import("./core/index.ts"),
+    import("./sim/meter/index.ts"),
+    import("./api/index.ts"),
+    import("./api/node-server.ts"),
+  ]);
+  const started = await Promise.allSettled(boot.map((b) => b.board));
+  releasePrespawned(); // a simulator thread that an hid board did not need
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) {
+    // One connector that cannot start stops them all: no board is left running unattended.
+    await Promise.allSettled(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : null)));
+    throw failed.reason;
+  }
+
+  const metrics = new Metrics();
   const clock = { now: () => Date.now() };
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];
 
-  for (const [k, evseConfig] of config.evses.entries()) {
-    const index = k + 1;
-    const evseStore = store.forEvse(index);
+  for (const { index, evseConfig, evseStore, keepPlug, plugState, board: starting } of boot) {
+    const board = await starting;
     const evseLog = logger.forEvse(index);
-
-    const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
-    const plugState = new SimPlugState(evseStore.kv);
-    if (!keepPlug) plugState.forget();
-    const startPluggedIn = keepPlug && plugState.wasPluggedIn();
-    const board = await startBoard(
-      { kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid },
-      startPluggedIn ? { simStartPluggedIn: true } : {},
-    );
     const sim = board.sim;
     let watchPlug: (() => void) | null = null;
     if (keepPlug && sim) {
@@ -143,7 +158,9 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     process.exit(1);
   }
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
-  logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length });
+  // The engine mode launch.ts settled (docs/integrators.md, "Memory and the JIT").
+  const engine = process.env.BUN_JSC_useJIT === "0" ? "interpreter" : "jit";
+  logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length, engine });
   announceListening(config.api.host, server.port);
 
   let stopping = false;

@@ -11,7 +11,7 @@ import type { BenchOptions } from "../sim/board/bench-mode.ts";
 import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
 import { recordToInput } from "./board-inputs.ts";
 import { ShmBoardPort } from "./shm-board-port.ts";
-import { threadEntry } from "./thread-entry.ts";
+import { adoptOrSpawn } from "./prespawn.ts";
 import {
   CAR_STATES,
   CP_STATES,
@@ -465,8 +465,9 @@ async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | u
 export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
   const shm = Shm.create();
   const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
-  const spawnWorker = () => new Worker(threadEntry("rt-worker/worker.ts"), { name: `rt-worker-${options.index}` } as any);
-  const simWorker = sim ? new Worker(threadEntry("sim/board/thread.ts"), { name: `sim-board-${options.index}` } as any) : null;
+  // A replacement worker after a crash is a new thread: only the first can have been prespawned.
+  const spawnWorker = () => adoptOrSpawn("rt-worker", options.index);
+  const simWorker = sim ? adoptOrSpawn("sim-board", options.index) : null;
   const host = new BoardHost(shm, spawnWorker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
   try {
     if (sim && host.simApi) {

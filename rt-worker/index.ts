@@ -7,6 +7,7 @@ export type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, Si
 export { BoardHost, SIM_DEFAULTS } from "./host.ts";
 export type { BoardInternals } from "./host.ts";
 export { Trip, TRIP_NAMES } from "./interlocks.ts";
+export { releasePrespawned } from "./prespawn.ts";
 
 export function startBoard(options: BoardOptions, internals?: BoardInternals): Promise<BoardHandle> {
   return start(options, internals);

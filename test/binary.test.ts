@@ -75,6 +75,22 @@ describe("linux-x64 binary", () => {
     expect(events.at(-1)).toBe("SessionFinished");
   }, 60_000);
 
+  test("re-executes itself without the JIT, in the same process; EVSE_MANAGER_JIT=1 keeps the JIT", async () => {
+    const exe = await binary("linux-x64");
+    for (const [env, engine] of [[{}, "interpreter"], [{ EVSE_MANAGER_JIT: "1" }, "jit"]] as const) {
+      const { dir, exe: copy } = emptyDirWith(exe);
+      dirs.push(dir);
+      const srv = run([copy, "--port", "0"], dir, bareEnv(dir, env));
+      servers.push(srv);
+      const line = await srv.waitLine(/listening on http:\/\/\S+/, 15_000);
+      expect(line.input).toContain(`engine=${engine}`);
+      // The pid that was spawned is the one serving: a supervisor or systemd keeps tracking it.
+      const environ = (await Bun.file(`/proc/${srv.proc.pid}/environ`).text()).split("\0");
+      expect(environ.includes("BUN_JSC_useJIT=0")).toBe(engine === "interpreter");
+      await srv.stop();
+    }
+  }, 60_000);
+
   test("--board hid loads node-hid's addon embedded in the binary: the answer is the addon's own, not a missing module", async () => {
     const exe = await binary("linux-x64");
     expect(await Bun.file(exe).text()).toContain("/$bunfs/root/node-napi-v4-");

@@ -1,0 +1,44 @@
+// The compiled binary's first code (build.ts lists it first): it settles the JavaScript engine
+// mode, then loads the program, main.ts, which is an entry point of its own in the binary so that
+// none of it loads before the decision.
+//
+// On a gateway the engine runs without its JIT compilers unless asked otherwise: the charger then
+// needs about 16 MB less memory, for some more CPU time (figures in docs/integrators.md, "Memory
+// and the JIT"). JavaScriptCore reads that setting (BUN_JSC_useJIT) only when a process starts,
+// so the binary re-executes itself once with it, which costs a few milliseconds of start-up.
+// EVSE_MANAGER_JIT=1 keeps the JIT; a BUN_JSC_useJIT set by the operator is left as it is, and
+// setting it in the service's environment (docs/integrators.md) saves the re-execution.
+import { prespawnFirstBoard } from "./rt-worker/prespawn.ts";
+
+const COMPILED = import.meta.url.includes("$bunfs");
+
+/** ELF machine numbers of the two gateway architectures. */
+const ELF_MACHINE: Partial<Record<string, number>> = { x64: 62, arm64: 183 };
+
+/** A failed execve aborts the process (Bun cannot return from it), so it is tried only where it
+ *  works: on a machine whose own programs are of this binary's architecture. Under an emulator
+ *  such as qemu-user without binfmt the kernel could not run the binary again. Bun.file rather
+ *  than node:fs: that would load its streams here, in a process about to be replaced. */
+async function canReexecute(): Promise<boolean> {
+  try {
+    const h = await Bun.file("/bin/sh").slice(0, 20).bytes();
+    const isElf = h.length === 20 && h[0] === 0x7f && h[1] === 0x45 && h[2] === 0x4c && h[3] === 0x46;
+    return isElf && (h[18]! | (h[19]! << 8)) === ELF_MACHINE[process.arch];
+  } catch {
+    return false;
+  }
+}
+
+if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && (await canReexecute())) {
+  // Same pid, same open files: a supervisor or systemd sees one process throughout.
+  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, BUN_JSC_useJIT: "0" });
+}
+
+// The first connector's board threads boot while main.ts loads (rt-worker/prespawn.ts). The
+// subcommands run no board.
+if (COMPILED && process.argv[2] !== "supervise" && process.argv[2] !== "sign-update") prespawnFirstBoard();
+
+// A computed name keeps the bundler from inlining main.ts here: in the binary it is the entry
+// point "main.js", beside this one.
+const program = COMPILED ? "./main.js" : "./main.ts";
+await import(program);

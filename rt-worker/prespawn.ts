@@ -1,0 +1,45 @@
+// Board threads started before the program has loaded. A thread needs some 20 ms to boot its own
+// engine and code, and the compiled binary's main thread needs as long to load main.ts: launch.ts
+// starts the first connector's two threads (real-time worker and simulated board) right away, so
+// both boots overlap, and startBoard() adopts them. A thread needs no configuration to boot (it
+// gets it with start()), so nothing is decided early. Threads nobody adopts are terminated by
+// releasePrespawned(): an hid board needs no simulator, `supervise` needs no board at all.
+//
+// launch.js and main.js are separate bundles in the binary, each with its own copy of this
+// module, so the threads are handed over through one global slot.
+import { threadEntry } from "./thread-entry.ts";
+
+export type ThreadRole = "rt-worker" | "sim-board";
+
+const ENTRY: Record<ThreadRole, string> = { "rt-worker": "rt-worker/worker.ts", "sim-board": "sim/board/thread.ts" };
+const SLOT = Symbol.for("evse-manager.prespawned-threads");
+
+type Pool = Map<string, Worker>;
+const pool = (): Pool => ((globalThis as Record<symbol, Pool>)[SLOT] ??= new Map());
+
+/** The thread `role` of connector `index`, named as everywhere (rt-worker-1, sim-board-1). */
+export function spawnThread(role: ThreadRole, index: number): Worker {
+  return new Worker(threadEntry(ENTRY[role]), { name: `${role}-${index}` } as WorkerOptions);
+}
+
+/** launch.ts: the first connector's threads, before main.ts loads. */
+export function prespawnFirstBoard(): void {
+  for (const role of ["rt-worker", "sim-board"] as const) pool().set(`${role}-1`, spawnThread(role, 1));
+}
+
+/** The thread `role` of connector `index`: the prespawned one if there is one, else a new one. */
+export function adoptOrSpawn(role: ThreadRole, index: number): Worker {
+  const key = `${role}-${index}`;
+  const ready = pool().get(key);
+  if (ready) {
+    pool().delete(key);
+    return ready;
+  }
+  return spawnThread(role, index);
+}
+
+/** Terminates the threads nobody adopted. */
+export function releasePrespawned(): void {
+  for (const worker of pool().values()) worker.terminate();
+  pool().clear();
+}
