@@ -34,9 +34,19 @@ if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJ
   process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, BUN_JSC_useJIT: "0" });
 }
 
-// The first connector's board threads boot while main.ts loads (rt-worker/prespawn.ts). The
-// subcommands run no board.
-if (COMPILED && process.argv[2] !== "supervise" && process.argv[2] !== "sign-update") prespawnFirstBoard();
+/** `supervise` and `sign-update` run from their own entry point: the supervisor stays beside the
+ *  charger for the service's lifetime and should not carry the charger's code. */
+const SUBCOMMAND = process.argv[2] === "supervise" || process.argv[2] === "sign-update";
+
+if (COMPILED && SUBCOMMAND) {
+  // A computed name keeps the bundler from inlining the module here (as for main.js below).
+  const cli = "./update/cli.js";
+  const { runSubcommand } = (await import(cli)) as typeof import("./update/cli.ts");
+  process.exit(await runSubcommand(process.argv.slice(2)));
+}
+
+// The first connector's board threads boot while main.ts loads (rt-worker/prespawn.ts).
+if (COMPILED) prespawnFirstBoard();
 
 // A computed name keeps the bundler from inlining main.ts here: in the binary it is the entry
 // point "main.js", beside this one.
