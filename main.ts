@@ -38,7 +38,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // Start-up order is chosen for time to first /healthz: the store is opened and the board
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
-  // once, without threads.
+  // once, without loading the kernel.
   const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
   // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so

@@ -3,7 +3,7 @@
 // starts the first connector's two threads (real-time worker and simulated board) right away, so
 // both boots overlap, and startBoard() adopts them. A thread needs no configuration to boot (it
 // gets it with start()), so nothing is decided early. Threads nobody adopts are terminated by
-// releasePrespawned(): an hid board needs no simulator, `supervise` needs no board at all.
+// releasePrespawned(): an hid board needs no simulator.
 //
 // launch.js and main.js are separate bundles in the binary, each with its own copy of this
 // module, so the threads are handed over through one global slot.
