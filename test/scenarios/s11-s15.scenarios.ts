@@ -176,6 +176,9 @@ test.concurrent(
       m = s.mark();
       await s.cmdIs("enable_disable", EN("LocalAPI", 100), true);
       await s.eventsSince(m, ["Enabled"]);
+      // The board reports the end of Disabled's F (F → A, a CarUnplugged that clears set_faulted,
+      // behavior.md §7.1 row A) on its next step: fault only after that, as the scenario means.
+      await s.checkpoint({ cp: "A" }, { withinMs: 1000, label: "CP back to A after the enable" });
       // 7
       m = s.mark();
       await s.cmdIs("set_faulted", {}, null);
