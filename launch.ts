@@ -5,9 +5,10 @@
 // On a gateway the engine runs without its JIT compilers unless asked otherwise: the charger then
 // needs about 14 MB less memory, for some more CPU time (figures in docs/integrators.md, "Memory
 // and the JIT"). JavaScriptCore reads that setting (BUN_JSC_useJIT) only when a process starts,
-// so the binary re-executes itself once with it, which costs about 20 ms of start-up.
+// so the binary re-executes itself once with it (engine.ts), which costs about 20 ms of start-up.
 // EVSE_MANAGER_JIT=1 keeps the JIT; a BUN_JSC_useJIT set by the operator is left as it is, and
 // setting it in the service's environment (docs/integrators.md) saves the re-execution.
+import { INTERPRETER_ENV } from "./engine.ts";
 import { prespawnFirstBoard } from "./rt-worker/prespawn.ts";
 
 const COMPILED = import.meta.url.includes("$bunfs");
@@ -31,7 +32,7 @@ async function canReexecute(): Promise<boolean> {
 
 if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && (await canReexecute())) {
   // Same pid, same open files: a supervisor or systemd sees one process throughout.
-  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, BUN_JSC_useJIT: "0" });
+  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, BUN_JSC_useJIT: "0" });
 }
 
 /** `supervise` and `sign-update` run from their own entry point: the supervisor stays beside the

@@ -7,6 +7,7 @@ import type { EvseRuntime } from "./api/context.ts";
 import type { PublicationLog } from "./api/publications.ts";
 import { createLogger } from "./api/log.ts";
 import type { RunningServer } from "./api/node-server.ts";
+import { engineName } from "./engine.ts";
 import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
@@ -159,8 +160,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   }
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
   // The engine mode launch.ts settled (docs/integrators.md, "Memory and the JIT").
-  const engine = process.env.BUN_JSC_useJIT === "0" ? "interpreter" : "jit";
-  logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length, engine });
+  logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length, engine: engineName() });
   announceListening(config.api.host, server.port);
 
   let stopping = false;

@@ -6,11 +6,12 @@
 //
 // The real-time figures are taken in the engine mode the binary ships with (launch.ts): without
 // the JIT, unless BENCH_ENGINE=jit. That is fixed when a process starts, so they come from a child
-// started with BUN_JSC_useJIT=0 (BENCH_PART=rt); start-up is timed from this process, with the
+// started with the binary's engine environment (engine.ts; BENCH_PART=rt); start-up is timed from this process, with the
 // JIT, so that the poller takes as little of the 2 cores as it can.
 import { join } from "node:path";
 import { startBoard } from "../rt-worker/index.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
+import { INTERPRETER_ENV } from "../engine.ts";
 import { measureStartup } from "./startup.ts";
 
 const ENGINE = process.env.BENCH_ENGINE === "jit" ? "jit" : "interpreter";
@@ -113,7 +114,7 @@ async function measureReaction(): Promise<Reaction> {
 /** The real-time part in a child with the shipped engine; its lines are passed on as they come. */
 async function reactionInChild(): Promise<Reaction> {
   const child = Bun.spawn([BUN, ...process.argv.slice(1)], {
-    env: { ...process.env, BUN_JSC_useJIT: "0", BENCH_PART: "rt" },
+    env: { ...process.env, ...INTERPRETER_ENV, BENCH_PART: "rt" },
     stdout: "pipe",
     stderr: "inherit",
   });

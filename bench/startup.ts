@@ -2,11 +2,12 @@
 // or an older one): exec to the first 200 on /healthz, and resident memory once idle, for 1, 2, 4
 // and 8 EVSEs. Each figure is the median of RUNS starts from an empty directory. The binary runs as
 // shipped (it re-executes itself without the JIT, launch.ts); `engines` compares one EVSE started
-// that way with BUN_JSC_useJIT=0 already set (no re-execution) and with the JIT kept.
+// that way with its engine environment already set (engine.ts: no re-execution) and with the JIT kept.
 //   bun bench/startup.ts            prints one JSON object
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { INTERPRETER_ENV } from "../engine.ts";
 import { bareEnv, binary, cleanup, emptyDirWith } from "../test/binary-harness.ts";
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
@@ -45,7 +46,7 @@ function healthy(port: number): Promise<boolean> {
 type Engine = "shipped" | "no_reexec" | "jit";
 const ENGINE_ENV: Record<Engine, Record<string, string>> = {
   shipped: {},
-  no_reexec: { BUN_JSC_useJIT: "0" },
+  no_reexec: { ...INTERPRETER_ENV },
   jit: { EVSE_MANAGER_JIT: "1" },
 };
 
@@ -82,7 +83,7 @@ export interface StartupFigures {
   by_evses: Record<string, { startup_ms: number; rss_mb: number }>;
   /** Largest RSS growth per added EVSE between consecutive counts. */
   rss_mb_per_extra_evse: number;
-  /** One EVSE, runs interleaved: as shipped, with BUN_JSC_useJIT=0 preset (as the systemd unit of
+  /** One EVSE, runs interleaved: as shipped, with the engine environment preset (as the systemd unit of
    *  docs/integrators.md does), and with EVSE_MANAGER_JIT=1. */
   engines: Record<Engine, { startup_ms: number; rss_mb: number }>;
   target: { startup_ms: number; rss_mb: number; rss_mb_per_extra_evse: number };

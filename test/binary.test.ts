@@ -87,6 +87,7 @@ describe("linux-x64 binary", () => {
       // The pid that was spawned is the one serving: a supervisor or systemd keeps tracking it.
       const environ = (await Bun.file(`/proc/${srv.proc.pid}/environ`).text()).split("\0");
       expect(environ.includes("BUN_JSC_useJIT=0")).toBe(engine === "interpreter");
+      expect(environ.includes("BUN_GC_TIMER_DISABLE=1")).toBe(engine === "interpreter");
       await srv.stop();
     }
   }, 60_000);
