@@ -4,8 +4,9 @@
 // shipped (it re-executes itself without the JIT, launch.ts); `engines` compares one EVSE started
 // that way with its engine environment already set (engine.ts: no re-execution) and with the JIT kept.
 //   bun bench/startup.ts            prints one JSON object
-import { readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INTERPRETER_ENV } from "../engine.ts";
 import { bareEnv, binary, cleanup, emptyDirWith } from "../test/binary-harness.ts";
@@ -50,8 +51,18 @@ const ENGINE_ENV: Record<Engine, Record<string, string>> = {
   jit: { EVSE_MANAGER_JIT: "1" },
 };
 
-async function once(exe: string, evses: number, port: number, engine: Engine = "shipped"): Promise<{ startup_ms: number; rss_mb: number }> {
-  const { dir, exe: copy } = emptyDirWith(exe);
+/** A fresh empty directory holding only the binary, hard-linked from one staged copy: copying
+ *  100 MB for every start would leave the kernel writing back the previous copies while the next
+ *  start is timed. */
+function emptyDirLinking(staged: string): { dir: string; exe: string } {
+  const dir = mkdtempSync(join(tmpdir(), "evse-start-"));
+  const exe = join(dir, "evse-manager");
+  linkSync(staged, exe);
+  return { dir, exe };
+}
+
+async function once(staged: string, evses: number, port: number, engine: Engine = "shipped"): Promise<{ startup_ms: number; rss_mb: number }> {
+  const { dir, exe: copy } = emptyDirLinking(staged);
   try {
     writeFileSync(join(dir, "config.json"), JSON.stringify({ api: { port }, storage: { path: ":memory:" }, evses: Array.from({ length: evses }, () => ({})) }));
     const t0 = performance.now();
@@ -90,7 +101,16 @@ export interface StartupFigures {
 }
 
 export async function measureStartup(): Promise<StartupFigures> {
-  const exe = await binary("linux-x64");
+  const { dir: stage, exe } = emptyDirWith(await binary("linux-x64"));
+  Bun.spawnSync(["sync"]);
+  try {
+    return await measureFrom(exe);
+  } finally {
+    cleanup(stage);
+  }
+}
+
+async function measureFrom(exe: string): Promise<StartupFigures> {
   const by: StartupFigures["by_evses"] = {};
   let port = 19_300 + Math.floor(Math.random() * 400);
   for (const n of EVSE_COUNTS) {
