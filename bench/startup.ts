@@ -62,11 +62,11 @@ function emptyDirLinking(staged: string): { dir: string; exe: string } {
 }
 
 async function once(staged: string, evses: number, port: number, engine: Engine = "shipped"): Promise<{ startup_ms: number; rss_mb: number }> {
-  const { dir, exe: copy } = emptyDirLinking(staged);
+  const { dir, exe: linked } = emptyDirLinking(staged);
   try {
     writeFileSync(join(dir, "config.json"), JSON.stringify({ api: { port }, storage: { path: ":memory:" }, evses: Array.from({ length: evses }, () => ({})) }));
     const t0 = performance.now();
-    const proc = Bun.spawn([copy, "--config", "config.json"], { cwd: dir, env: bareEnv(dir, ENGINE_ENV[engine]), stdout: "ignore", stderr: "ignore" });
+    const proc = Bun.spawn([linked, "--config", "config.json"], { cwd: dir, env: bareEnv(dir, ENGINE_ENV[engine]), stdout: "ignore", stderr: "ignore" });
     let startup = NaN;
     while (performance.now() - t0 < 10_000) {
       if (await healthy(port)) {
