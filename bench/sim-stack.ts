@@ -6,7 +6,7 @@
 import { defaultEvseConfig, type EvseConfig } from "../core/config/index.ts";
 import { Kernel } from "../core/index.ts";
 import type { VariableName } from "../core/kernel-api.ts";
-import type { BoardInput, TransactionRecord, TransactionStore } from "../core/ports.ts";
+import type { BoardInput } from "../core/ports.ts";
 import { recordToInput } from "../rt-worker/board-inputs.ts";
 import { RtLoop } from "../rt-worker/rt-loop.ts";
 import { REPORT_SIZE, Shm } from "../rt-worker/shm-layout.ts";
@@ -14,6 +14,7 @@ import { ShmBoardPort } from "../rt-worker/shm-board-port.ts";
 import type { Transport, TransportSink } from "../rt-worker/transport/transport.ts";
 import { BOARD_STEP_MS, SimBoard, SIM_METER_ID, type SimBoardOptions } from "../sim/board/physics.ts";
 import { Car } from "../sim/car/index.ts";
+import { MemoryStore } from "../test/kernel-harness.ts";
 
 /** The host's kernel timer (HostTimer in main.ts ticks every 100 ms). */
 export const KERNEL_TICK_MS = 100;
@@ -43,19 +44,6 @@ class InProcessTransport implements Transport {
     return true;
   }
   async close(): Promise<void> {}
-}
-
-class MemoryStore implements TransactionStore {
-  record: TransactionRecord | null = null;
-  load(): TransactionRecord | null {
-    return this.record === null ? null : structuredClone(this.record);
-  }
-  save(record: TransactionRecord): void {
-    this.record = structuredClone(record);
-  }
-  clear(): void {
-    this.record = null;
-  }
 }
 
 export interface StackOptions {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
+import { CAPABILITIES as CAPS, TOKEN_A } from "./kernel-harness.ts";
 import {
   COMMAND_ARGS,
   COMMAND_RESULTS,
@@ -32,19 +33,6 @@ import {
 const ok = (schema: v.GenericSchema, x: unknown) => v.safeParse(schema, x).success;
 
 const METER = { timestamp: "2025-01-01T00:00:00.000Z", energy_Wh_import: { total: 0 } };
-const TOKEN_A = { id_token: { value: "RFID0001", type: "ISO14443" }, authorization_type: "RFID" };
-const CAPS = {
-  max_current_A_import: 32,
-  min_current_A_import: 6,
-  max_phase_count_import: 3,
-  min_phase_count_import: 1,
-  max_current_A_export: 16,
-  min_current_A_export: 0,
-  max_phase_count_export: 3,
-  min_phase_count_export: 1,
-  supports_changing_phases_during_charging: true,
-  connector_type: "IEC62196Type2Cable",
-};
 
 describe("closed types (additionalProperties: false)", () => {
   test("SessionEvent refuses the HEAD-only charging_paused_evse", () => {
