@@ -1,6 +1,7 @@
 // The worker's own safety decisions (issue 2 item 3): small pure functions of the board state,
 // called first for every input report and every loop pass, before anything is published. They
 // never wait for the main thread: the relays open here even when the kernel is stuck.
+import { AMPACITIES, CP_STATES } from "./shm-layout.ts";
 
 /** Why the worker refuses to let the relays close (0 = no objection). */
 export const Trip = {
@@ -20,12 +21,10 @@ export type TripCode = (typeof Trip)[keyof typeof Trip];
 
 export const TRIP_NAMES = ["None", "CpNotCharging", "DiodeFault", "RcdTripped", "PpLost", "MainSilent", "BoardSilent"] as const;
 
-/** CP codes (shm-layout CP_STATES order). */
-const CP_C = 2;
-const CP_D = 3;
-
-/** Ampacity codes (shm-layout AMPACITIES order). */
-const AMP_NONE = 0;
+/** CP and ampacity codes, as shm-layout numbers them. */
+const CP_C = CP_STATES.indexOf("C");
+const CP_D = CP_STATES.indexOf("D");
+const AMP_NONE = AMPACITIES.indexOf("None");
 
 export interface InterlockInput {
   /** Reports arrive and the board is not in its own watchdog state. */
