@@ -474,6 +474,15 @@ describe("GetCompositeSchedule", () => {
     ]);
   });
 
+  test("a Relative profile without a transaction is shown as if the transaction started now", () => {
+    const { sc } = rig();
+    sc.set(1, profile({ chargingProfileKind: "Relative", startSchedule: null, periods: [[0, 8], [600, 16]] }));
+    expect(sc.composite(1, 1200)!.chargingSchedulePeriod).toEqual([
+      { startPeriod: 0, limit: 8, numberPhases: 3 },
+      { startPeriod: 600, limit: 16, numberPhases: 3 },
+    ]);
+  });
+
   test("connector 0 reports the ChargePointMaxProfile composite alone", () => {
     const { sc } = rig();
     sc.set(0, profile({ chargingProfileId: 1, chargingProfilePurpose: "ChargePointMaxProfile", periods: [[0, 40]] }));

@@ -13,10 +13,11 @@ export interface Level {
   minChargingRateA: number | undefined;
 }
 
-function top(entries: readonly PeriodEntry[], purpose: PeriodEntry["purpose"], t: number): PeriodEntry | undefined {
+/** The highest stack level of a purpose among entries in force. */
+function top(active: readonly PeriodEntry[], purpose: PeriodEntry["purpose"]): PeriodEntry | undefined {
   let best: PeriodEntry | undefined;
-  for (const e of entries) {
-    if (e.purpose !== purpose || e.start > t || e.end <= t) continue;
+  for (const e of active) {
+    if (e.purpose !== purpose) continue;
     if (best === undefined || e.stackLevel > best.stackLevel) best = e;
   }
   return best;
@@ -24,8 +25,12 @@ function top(entries: readonly PeriodEntry[], purpose: PeriodEntry["purpose"], t
 
 /** The combined limit at instant `t`, or null when no profile is in force. */
 export function levelAt(entries: readonly PeriodEntry[], t: number): Level | null {
-  const base = top(entries, "TxProfile", t) ?? top(entries, "TxDefaultProfile", t);
-  const cap = top(entries, "ChargePointMaxProfile", t);
+  return combine(entries.filter((e) => e.start <= t && e.end > t));
+}
+
+function combine(active: readonly PeriodEntry[]): Level | null {
+  const base = top(active, "TxProfile") ?? top(active, "TxDefaultProfile");
+  const cap = top(active, "ChargePointMaxProfile");
   if (base === undefined && cap === undefined) return null;
   if (cap === undefined) return pick(base!);
   if (base === undefined) return { ...pick(cap), minChargingRateA: undefined };
@@ -39,18 +44,39 @@ export function levelAt(entries: readonly PeriodEntry[], t: number): Level | nul
   };
 }
 
+/** The level from each boundary in [from, to) on: a sweep over the entries sorted by start, so a
+ *  year of a 1440-period daily profile stays linear in the number of periods. */
+export function levelsFrom(entries: readonly PeriodEntry[], from: number, to: number): { t: number; level: Level | null }[] {
+  const byStart = [...entries].sort((a, b) => a.start - b.start);
+  let next = 0;
+  const active: PeriodEntry[] = [];
+  const out: { t: number; level: Level | null }[] = [];
+  for (const t of [from, ...boundaries(entries, from, to)]) {
+    while (next < byStart.length && byStart[next]!.start <= t) active.push(byStart[next++]!);
+    let kept = 0;
+    for (const e of active) if (e.end > t) active[kept++] = e;
+    active.length = kept;
+    out.push({ t, level: combine(active) });
+  }
+  return out;
+}
+
 function pick(e: PeriodEntry): Level {
   return { limitA: e.limitA, numberPhases: e.numberPhases, minChargingRateA: e.minChargingRateA };
 }
 
 /** Every instant in (after, before) at which some entry starts or ends, ascending. */
 export function boundaries(entries: readonly PeriodEntry[], after: number, before: number): number[] {
-  const set = new Set<number>();
+  const all = new Float64Array(entries.length * 2);
+  let n = 0;
   for (const e of entries) {
-    if (e.start > after && e.start < before) set.add(e.start);
-    if (e.end > after && e.end < before) set.add(e.end);
+    if (e.start > after && e.start < before) all[n++] = e.start;
+    if (e.end > after && e.end < before) all[n++] = e.end;
   }
-  return [...set].sort((a, b) => a - b);
+  const sorted = all.subarray(0, n).sort();
+  const out: number[] = [];
+  for (const t of sorted) if (out.length === 0 || out[out.length - 1] !== t) out.push(t);
+  return out;
 }
 
 /** OCPP `limit` is a multiple of 0.1; rounding down never grants more than the profile. */
@@ -72,8 +98,7 @@ export function compositeSchedule(entries: readonly PeriodEntry[], o: CompositeO
   const to = o.from + o.durationS * 1000;
   const periods: ChargingSchedulePeriod[] = [];
   let first: Level | null = null;
-  for (const t of [o.from, ...boundaries(entries, o.from, to)]) {
-    const level = levelAt(entries, t);
+  for (const { t, level } of levelsFrom(entries, o.from, to)) {
     if (t === o.from) first = level;
     const phases = level?.numberPhases ?? DEFAULT_NUMBER_PHASES;
     const limit = inUnit(level?.limitA ?? o.ratedCurrentA, phases, o);

@@ -6,7 +6,6 @@
 import { compositeSchedule, floorTenth, levelAt, boundaries } from "./composite.ts";
 import {
   DEFAULT_SUPPLY_VOLTAGE,
-  SECONDS_PER_WEEK,
   expandProfile,
   floorSeconds,
   parseTime,
@@ -165,9 +164,7 @@ export class SmartCharging {
   nextBoundary(connectorId: number): number {
     const now = this.deps.now();
     const horizon = now + REFRESH_MS;
-    // A week and a day ahead holds the next boundary of every recurrence.
-    const entries = this.entries(connectorId, now, now + (SECONDS_PER_WEEK + 86_400) * 1000, true);
-    return boundaries(entries, now, horizon)[0] ?? horizon;
+    return boundaries(this.entries(connectorId, now, horizon, true), now, horizon)[0] ?? horizon;
   }
 
   private install(connectorId: number, input: ChargingProfile, forRemoteStart: boolean): ChargingProfileStatus {
