@@ -44,8 +44,8 @@ function combine(active: readonly PeriodEntry[]): Level | null {
   };
 }
 
-/** The level from each boundary in [from, to) on: a sweep over the entries sorted by start, so a
- *  year of a 1440-period daily profile stays linear in the number of periods. */
+/** The level from each boundary in [from, to) on: one sweep over the entries sorted by start, so a
+ *  year of a 1440-period daily profile costs a sort, not a scan of every entry per boundary. */
 export function levelsFrom(entries: readonly PeriodEntry[], from: number, to: number): { t: number; level: Level | null }[] {
   const byStart = [...entries].sort((a, b) => a.start - b.start);
   let next = 0;
