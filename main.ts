@@ -40,11 +40,18 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState, StoreError }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
-  // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
-  // here and in /healthz (store/open-safely.ts).
-  const store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
+  // (store/open-safely.ts). The one refusal: a file another process holds (store/storage-lock.ts);
+  // its lock is taken before anything is written and before a board thread or the port is started.
+  let store: import("./store/index.ts").Store;
+  try {
+    store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  } catch (err) {
+    if (err instanceof StoreError && err.kind === "in_use") refuse(`${err.message}; not started, nothing changed`);
+    throw err;
+  }
   const boot = config.evses.map((evseConfig, k) => {
     const index = k + 1;
     const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
