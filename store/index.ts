@@ -8,3 +8,4 @@ export { SimPlugState } from "./sim-plug-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";
 export { lockFileFor } from "./storage-lock.ts";
+export { SimMeterState, snapshotOf, type SimMeterSnapshot } from "./sim-meter-state.ts";
