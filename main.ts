@@ -8,7 +8,8 @@ import type { PublicationLog } from "./api/publications.ts";
 import { createLogger } from "./api/log.ts";
 import type { RunningServer } from "./api/node-server.ts";
 import { engineName } from "./engine.ts";
-import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
+import { loadConfigFile } from "./api/config-file.ts";
+import { ConfigError, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
@@ -40,11 +41,18 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
-  // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
-  // here and in /healthz (store/open-safely.ts).
-  const store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
+  // (store/open-safely.ts). The one refusal: a file another process holds (store/storage-lock.ts);
+  // its lock is taken before anything is written and before a board thread or the port is started.
+  let store: import("./store/index.ts").Store;
+  try {
+    store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  } catch (err) {
+    if (err instanceof StoreError && err.kind === "in_use") refuse(`${err.message}; not started, nothing changed`);
+    throw err;
+  }
   const boot = config.evses.map((evseConfig, k) => {
     const index = k + 1;
     const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
@@ -52,9 +60,18 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     const plugState = new SimPlugState(evseStore.kv);
     if (!keepPlug) plugState.forget();
     const startPluggedIn = keepPlug && plugState.wasPluggedIn();
-    const board = startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid }, startPluggedIn ? { simStartPluggedIn: true } : {});
+    // The simulated meter continues its registers from the previous process (store/sim-meter-state.ts).
+    const meterState = config.board === "sim" ? new SimMeterState(evseStore.kv) : null;
+    const meterLeft = meterState?.restored() ?? null;
+    const board = startBoard(
+      { kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid },
+      {
+        ...(startPluggedIn ? { simStartPluggedIn: true } : {}),
+        ...(meterLeft ? { simStartMeter: { import_Wh: meterLeft.import_Wh, export_Wh: meterLeft.export_Wh } } : {}),
+      },
+    );
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
-    return { index, evseConfig, evseStore, keepPlug, plugState, board };
+    return { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board };
   });
   const [{ Kernel }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
     import("./core/index.ts"),
@@ -76,8 +93,10 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];
+  /** Per simulated EVSE: writes the meter's registers now (shutdown). */
+  const meterSavers: (() => void)[] = [];
 
-  for (const { index, evseConfig, evseStore, keepPlug, plugState, board: starting } of boot) {
+  for (const { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board: starting } of boot) {
     const board = await starting;
     const evseLog = logger.forEvse(index);
     const sim = board.sim;
@@ -99,8 +118,25 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       evseLog.publication(p);
       metrics.publication(index, p);
     });
+    let latest: Powermeter | null = null;
+    const meter =
+      config.board === "sim"
+        ? new SimOcmfMeter({ getLatest: () => latest, clock, ...(meterLeft ? { register: { wh: meterLeft.register_Wh, boardWh: meterLeft.board_Wh } } : {}) })
+        : null;
+    const saveMeter = (when: "now" | "due") => {
+      if (!meter || !meterState) return;
+      try {
+        const snapshot = snapshotOf(meter.registerState(), latest);
+        if (when === "now") meterState.save(snapshot);
+        else meterState.observe(snapshot);
+      } catch (err) {
+        evseLog.log(`WARNING cannot persist the simulated meter's registers: ${(err as Error).message}`);
+      }
+    };
+    meterSavers.push(() => saveMeter("now"));
     const publish = (name: Parameters<PublicationLog["publish"]>[0], value: unknown) => {
       if (name === "session_event") {
+        saveMeter("now");
         // Committed before anyone can see the event: a client that saw it finds it in the history.
         try {
           evseStore.recordEvent(value as SessionEvent);
@@ -112,8 +148,6 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       publications.publish(name, value);
     };
 
-    let latest: Powermeter | null = null;
-    const meter = config.board === "sim" ? new SimOcmfMeter({ getLatest: () => latest, clock }) : null;
     const kernel: EvseKernel = new Kernel({
       clock,
       board: board.port,
@@ -126,7 +160,11 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       nodeId: `evse_manager_${index}`,
     });
     board.onInput((input) => {
-      if (input.kind === "powermeter") latest = input.value;
+      if (input.kind === "powermeter") {
+        latest = input.value;
+        meter?.observe(input.value);
+        saveMeter("due");
+      }
       if (input.kind === "event") watchPlug?.();
       metrics.boardInput(index, input);
       kernel.boardInput(input);
@@ -182,6 +220,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       const relays = e.board.sim?.state().relays_closed ?? (e.board as { relaysClosed?: () => boolean }).relaysClosed?.();
       logger.info(`evse ${e.index}: board stopped, relays_closed=${relays ?? "unknown"}`);
     }
+    for (const save of meterSavers) save();
     // Last: the kernel's shutdown writes the open-transaction record and publishes its events.
     store.close();
     clearTimeout(deadline);

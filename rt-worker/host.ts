@@ -57,6 +57,8 @@ export interface BoardInternals {
   simBench?: boolean;
   /** keep_plug_state_across_restart: the car starts plugged in. */
   simStartPluggedIn?: boolean;
+  /** The simulated meter's accumulators (Wh per phase) as the previous process left them. */
+  simStartMeter?: { import_Wh: number[]; export_Wh: number[] };
 }
 
 export class BoardHost implements BoardHandle {
@@ -481,6 +483,7 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
           ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
         },
         startPluggedIn: internals.simStartPluggedIn === true,
+        ...(internals.simStartMeter ? { startMeter: internals.simStartMeter } : {}),
         bench: internals.simBench === true,
       });
     }

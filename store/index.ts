@@ -7,3 +7,5 @@ export type { EvseKv } from "./evse-kv.ts";
 export { SimPlugState } from "./sim-plug-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";
+export { lockFileFor } from "./storage-lock.ts";
+export { SimMeterState, snapshotOf, type SimMeterSnapshot } from "./sim-meter-state.ts";

@@ -7,9 +7,9 @@ import {
   ConfigError,
   defaultEvseConfig,
   EVSE_MANAGER_OPTION_NAMES,
-  loadConfigFile,
   parseConfig,
 } from "../core/config/index.ts";
+import { loadConfigFile } from "../api/config-file.ts";
 
 function configError(raw: unknown): ConfigError {
   try {
