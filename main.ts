@@ -41,7 +41,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError, LocalLimitState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
   // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
   // (store/open-safely.ts). The one refusal: a file another process holds (store/storage-lock.ts);
@@ -73,7 +73,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
     return { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board };
   });
-  const [{ Kernel }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
+  const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
     import("./core/index.ts"),
     import("./sim/meter/index.ts"),
     import("./api/index.ts"),
@@ -158,7 +158,17 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       log: evseLog.log,
       newUuid: () => crypto.randomUUID(),
       nodeId: `evse_manager_${index}`,
+      control: config.control,
     });
+    // Local control and site balancing (integration.md §2, §6): before the first board input, a
+    // site-limited EVSE has no share yet, and the local limit of the previous run applies.
+    if (config.site.max_current_A !== undefined) void kernel.setSiteShare(0);
+    const localLimit = new LocalLimitState(evseStore.kv, evseLog.log);
+    const keptLimit = localLimit.load();
+    if (keptLimit !== null) {
+      void kernel.localControl({ max_current_A: keptLimit });
+      evseLog.log(`local current limit ${keptLimit} A restored from the previous run`);
+    }
     board.onInput((input) => {
       if (input.kind === "powermeter") {
         latest = input.value;
@@ -171,8 +181,11 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     });
     kernel.boot();
     if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
-    evses.push({ index, kernel, board, publications, sessions: evseStore });
+    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit });
   }
+  const siteMax = config.site.max_current_A;
+  const site = siteMax === undefined ? null : new SiteCoordinator(siteMax, evses.map((e) => ({ kernel: e.kernel, reportedDutyPercent: () => e.board.reportedDutyPercent() })), (i, line) => logger.forEvse(i).log(line));
+  site?.start();
 
   let ticking = false;
   const ticker = setInterval(() => {
@@ -180,6 +193,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     ticking = true;
     for (const watch of plugWatchers) watch();
     Promise.all(evses.map((e) => e.kernel.tick()))
+      .then(() => site?.rebalance())
       .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
       .finally(() => (ticking = false));
   }, TICK_MS);

@@ -8,6 +8,7 @@ import { ApiError, renderError } from "./errors.ts";
 import { writeLog } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { commandsRoutes } from "./routes/commands.ts";
+import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { energyRoutes } from "./routes/energy.ts";
@@ -53,7 +54,7 @@ export function createApp(ctx: ApiContext): Hono {
   app.all("/openapi.json", methodNotAllowed(["GET"]));
   app.route("/", docsRoutes(openapi));
 
-  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes]) {
+  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes, controlRoutes]) {
     app.route("/api/v1/evses", group(ctx));
   }
   app.route("/api/v1/system", systemRoutes(ctx));

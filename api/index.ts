@@ -3,6 +3,8 @@ export { createApp } from "./app.ts";
 export { bearerAuth, effectiveToken } from "./auth.ts";
 export type { ApiContext, EvseRuntime, StorageHealth } from "./context.ts";
 export { ApiError } from "./errors.ts";
+export { applyControl, ControlSchema, type ControlRequest, type ControlTarget, type LocalLimitKeeper } from "./control.ts";
+export { statusSummary, StatusSummarySchema, type StatusSummary } from "./status.ts";
 export { createLogger, writeLog, type LogFormat, type EvseLogger, type Logger } from "./log.ts";
 export { Metrics } from "./metrics.ts";
 export { PublicationLog, type Publication } from "./publications.ts";

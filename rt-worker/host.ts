@@ -335,6 +335,12 @@ export class BoardHost implements BoardHandle {
     }
   }
 
+  /** The PWM duty (percent) the board last reported generating; null without PWM or report. */
+  reportedDutyPercent(): number | null {
+    const v = this.#view;
+    return this.shm.readBoard(v) && v.link && v.pwm >= 0 ? v.pwm / 100 : null;
+  }
+
   /** The relays as the board last reported them (false while no board report arrived). */
   relaysClosed(): boolean {
     const v = this.#view;

@@ -5,6 +5,7 @@ export { StoreError, type StoreErrorKind } from "./store-error.ts";
 export type { SessionHistory } from "./session-history.ts";
 export type { EvseKv } from "./evse-kv.ts";
 export { SimPlugState } from "./sim-plug-state.ts";
+export { LocalLimitState } from "./local-limit-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";
 export { lockFileFor } from "./storage-lock.ts";

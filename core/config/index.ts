@@ -16,3 +16,4 @@ export {
 export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
 export { parseConfig, type AppConfig } from "./parse-config.ts";
 export { parseConfigText } from "./parse-config-text.ts";
+export { ControlOptionsSchema, defaultControlOptions, SiteOptionsSchema, type ControlOptions, type SiteOptions } from "./site-options.ts";
