@@ -6,4 +6,4 @@ export { ApiError } from "./errors.ts";
 export { createLogger, writeLog, type LogFormat, type EvseLogger, type Logger } from "./log.ts";
 export { Metrics } from "./metrics.ts";
 export { PublicationLog, type Publication } from "./publications.ts";
-export { serveNode, type RunningServer } from "./node-server.ts";
+export { serve, type RunningServer } from "./server.ts";

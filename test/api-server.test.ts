@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import net from "node:net";
-import { serveNode, type RunningServer } from "../api/node-server.ts";
+import { serve as startHttp, type RunningServer } from "../api/server.ts";
 import { harness } from "./api-fakes.ts";
 import { openEventStream } from "./helpers/server.ts";
 
@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function serve(h: ReturnType<typeof harness>) {
-  server = await serveNode(h.app.fetch, { hostname: "127.0.0.1", port: 0 });
+  server = await startHttp(h.app.fetch, { hostname: "127.0.0.1", port: 0 });
   return `http://127.0.0.1:${server.port}`;
 }
 
