@@ -20,6 +20,8 @@ export interface WorkerCounters {
 export interface MetricsSource {
   index: number;
   board: object;
+  /** The EVSE's publication log: its open event streams are a gauge. */
+  publications?: { readonly subscriberCount: number };
 }
 
 function workerCounters(board: object): WorkerCounters | null {
@@ -180,6 +182,12 @@ export class Metrics {
       out.push(`evse_rt_reaction_latency_seconds_count${labels({ evse })} ${r.count}`);
     }
     family("gauge", "evse_rt_reaction_latency_max_seconds", "Longest reaction since the worker started.", perWorker((w) => w.reaction.maxUs / 1e6));
+    family(
+      "gauge",
+      "evse_event_stream_subscribers",
+      "Open event streams (GET /api/v1/evses/{i}/events) of the EVSE.",
+      [...sources].sort((a, b) => a.index - b.index).flatMap((s): [Record<string, number>, number][] => (s.publications ? [[{ evse: s.index }, s.publications.subscriberCount]] : [])),
+    );
     counter(
       "evse_api_requests_total",
       "HTTP requests by method, route and status.",

@@ -73,9 +73,9 @@ export class UpdateService {
     try {
       return await this.#receive(req, reader, transactions);
     } catch (err) {
-      // The client is still sending: take the rest of the body (and throw it away) so it gets
-      // to read the refusal instead of stalling on a full socket.
-      if (reader !== null) await drain(reader, this.#opts.maxBytes * 2 + (1 << 20));
+      // Stop reading what the client still sends: the server answers the refusal and ends the
+      // connection (api/server.ts) instead of taking in the rest of the body.
+      reader?.cancel().catch(() => {});
       throw err;
     }
   }
@@ -128,26 +128,12 @@ interface BodyReader {
   cancel(): Promise<void>;
 }
 
-/** The body's chunks; stopping early leaves the rest unread (not cancelled) for drain(). */
+/** The body's chunks; stopping early leaves the rest for receive() to cancel. */
 async function* chunks(reader: BodyReader): AsyncGenerator<Uint8Array> {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
     yield value;
-  }
-}
-
-async function drain(reader: BodyReader, limit: number): Promise<void> {
-  let seen = 0;
-  try {
-    while (seen <= limit) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the client went away: nothing left to drain
   }
 }
 
