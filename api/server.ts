@@ -17,8 +17,9 @@ export interface RunningServer {
 }
 
 /**
- * Longer than the event stream's keep-alive interval (at most 15 s), so an idle stream is never
- * cut, and short enough that a connection nobody uses does not stay forever.
+ * A connection that neither sends nor receives for this long is closed. Bun's idle timer is not
+ * reset by what a streamed response writes, so an event stream has none (an event stream's
+ * lifetime is its reader's: see routes/events.ts).
  */
 export const IDLE_TIMEOUT_S = 60;
 
@@ -26,6 +27,8 @@ export const IDLE_TIMEOUT_S = 60;
 const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?$/;
 // A `%` must start a %XX escape; anything else in the target is malformed.
 const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+// Requests that may answer with an event stream (checked on the answer's content type).
+const EVENTS = /\/events(?:\?|$)/;
 
 function badRequest(error: string, message: string): Response {
   return Response.json({ error, message, details: [] }, { status: 400, headers: { connection: "close" } });
@@ -60,6 +63,10 @@ function hasBody(req: Request): boolean {
   return (length !== null && length !== "0") || req.headers.has("transfer-encoding");
 }
 
+function isEventStream(res: Response): boolean {
+  return res.headers.get("content-type")?.startsWith("text/event-stream") === true;
+}
+
 async function closeIfBodyLeft(req: Request, pending: Response | Promise<Response>): Promise<Response> {
   const res = await pending;
   if (!req.bodyUsed || res.status >= 400) {
@@ -72,16 +79,22 @@ async function closeIfBodyLeft(req: Request, pending: Response | Promise<Respons
   return res;
 }
 
-export async function serve(handler: FetchHandler, options: { hostname: string; port: number }): Promise<RunningServer> {
-  const server = Bun.serve({
+export async function serve(handler: FetchHandler, options: { hostname: string; port: number; idleTimeoutS?: number }): Promise<RunningServer> {
+  const untimed = async (req: Request, pending: Response | Promise<Response>): Promise<Response> => {
+    const res = await pending;
+    if (isEventStream(res)) server.timeout(req, 0);
+    return res;
+  };
+  const server: Bun.Server<undefined> = Bun.serve({
     hostname: options.hostname,
     port: options.port,
-    idleTimeout: IDLE_TIMEOUT_S,
+    idleTimeout: options.idleTimeoutS ?? IDLE_TIMEOUT_S,
     // The routes enforce their own limits with the contract's 413 (see the header comment).
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     fetch(req) {
       const checked = checkTarget(req);
       if (checked instanceof Response) return checked;
+      if (req.method === "GET" && EVENTS.test(checked.url)) return untimed(req, handler(checked));
       if (req.method === "GET" || req.method === "HEAD" || !hasBody(checked)) return handler(checked);
       return closeIfBodyLeft(checked, handler(checked));
     },

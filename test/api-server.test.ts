@@ -253,7 +253,7 @@ describe("cross-site requests", () => {
     const h = harness();
     const url = await serve(h);
     for (const headers of [
-      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "cross-site" } as Record<string, string>,
       { origin: "http://evil.example" },
       { origin: "null" },
       { origin: `http://127.0.0.1:${Number(new URL(url).port) + 1}` },
@@ -333,4 +333,19 @@ describe("event stream lifetime", () => {
     expect(stream.keepAlives).toBeGreaterThanOrEqual(2);
     stream.close();
   });
+});
+
+describe("idle connections", () => {
+  test("the idle timeout never cuts an event stream", async () => {
+    const h = harness({ keepAliveMs: 400 });
+    server = await startHttp(h.app.fetch, { hostname: "127.0.0.1", port: 0, idleTimeoutS: 1 });
+    const stream = openEventStream(`http://127.0.0.1:${server.port}${E}/events`, null);
+    // Bun's idle timer ticks in steps of about 4 s: a stream under it would be cut by now.
+    await Bun.sleep(6000);
+    expect(h.pubs.subscriberCount).toBe(1);
+    h.pubs.publish("ready", true);
+    expect((await stream.waitFor((m) => m.event === "ready", 2000)).data).toBe(true);
+    expect(stream.keepAlives).toBeGreaterThanOrEqual(5);
+    stream.close();
+  }, 15_000);
 });

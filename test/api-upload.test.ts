@@ -50,7 +50,7 @@ function chunks(mb: number): ReadableStream<Uint8Array> {
   });
 }
 
-const upload = (body: BodyInit, headers: Record<string, string> = {}) =>
+const upload = (body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
   fetch(`${url}/api/v1/system/update`, {
     method: "POST",
     headers: { authorization: `Bearer ${TOKEN}`, "x-update-signature": SIG, "content-type": "application/octet-stream", ...headers },
