@@ -138,6 +138,8 @@ export class PublicationLog {
   private readonly last = new Map<VariableName, Publication>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly listeners: ((p: Publication) => void)[] = [];
+  /** values() as JSON, kept until the next publication: GET …/vars is read far more often. */
+  private valuesText: string | null = null;
 
   constructor(options: PublicationLogOptions = {}) {
     this.bufferSize = options.bufferSize ?? 4096;
@@ -150,6 +152,7 @@ export class PublicationLog {
     const p: Publication = { id, name, value, wire: encodeSse(id, name, value) };
     this.ring[id % this.bufferSize] = p;
     this.last.set(name, p);
+    this.valuesText = null;
     for (const s of this.subscribers) s.push(p);
     for (const listener of this.listeners) listener(p);
     return p;
@@ -174,6 +177,11 @@ export class PublicationLog {
     const out = {} as Record<VariableName, unknown>;
     for (const name of VARIABLE_NAMES) out[name] = this.value(name);
     return out;
+  }
+
+  /** values() as JSON text, serialized once per publication rather than once per request. */
+  valuesJson(): string {
+    return (this.valuesText ??= JSON.stringify(this.values()));
   }
 
   /** The last publication of every variable that has one, in ascending id order. */
