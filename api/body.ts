@@ -43,20 +43,36 @@ async function readLimited(req: Request): Promise<Uint8Array> {
   return out;
 }
 
-/** The first number JSON.parse made non-finite (1e400 parses to Infinity), with its path. */
-function nonFinite(value: unknown, path: string): ErrorDetail | null {
-  if (typeof value === "number") return Number.isFinite(value) ? null : { path, message: "number out of range: must be finite" };
-  if (typeof value !== "object" || value === null) return null;
-  if (Array.isArray(value)) {
-    for (let k = 0; k < value.length; k++) {
-      const found = nonFinite(value[k], `${path}[${k}]`);
-      if (found) return found;
-    }
-    return null;
+interface Node {
+  value: unknown;
+  parent: Node | null;
+  key: string | number;
+}
+
+function pathOf(node: Node): string {
+  let path = "";
+  for (let n: Node | null = node; n !== null && n.parent !== null; n = n.parent) {
+    path = typeof n.key === "number" ? `[${n.key}]${path}` : `${n.parent.parent === null ? "" : "."}${n.key}${path}`;
   }
-  for (const key of Object.keys(value)) {
-    const found = nonFinite((value as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`);
-    if (found) return found;
+  return path;
+}
+
+/**
+ * The first number JSON.parse made non-finite (1e400 parses to Infinity), with its path. Walked
+ * with an explicit stack: a body nested thousands deep must not exhaust the call stack.
+ */
+function nonFinite(body: unknown): ErrorDetail | null {
+  const stack: Node[] = [{ value: body, parent: null, key: "" }];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const value = node.value;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) return { path: pathOf(node), message: "number out of range: must be finite" };
+    } else if (Array.isArray(value)) {
+      for (let k = value.length - 1; k >= 0; k--) stack.push({ value: value[k], parent: node, key: k });
+    } else if (typeof value === "object" && value !== null) {
+      const keys = Object.keys(value);
+      for (let k = keys.length - 1; k >= 0; k--) stack.push({ value: (value as Record<string, unknown>)[keys[k]!], parent: node, key: keys[k]! });
+    }
   }
   return null;
 }
@@ -88,7 +104,7 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   }
   // JSON has no Infinity, but JSON.parse turns a number too large for a double into one; it
   // must never reach the kernel (and be published as null).
-  const bad = nonFinite(body, "");
+  const bad = nonFinite(body);
   if (bad) throw new ApiError(400, "invalid_body", `${bad.path === "" ? "body" : bad.path}: ${bad.message}`, [bad]);
   return body;
 }
