@@ -73,9 +73,14 @@ export class UpdateService {
     try {
       return await this.#receive(req, reader, transactions);
     } catch (err) {
-      // Stop reading what the client still sends: the server answers the refusal and ends the
-      // connection (api/server.ts) instead of taking in the rest of the body.
-      reader?.cancel().catch(() => {});
+      // Too large: stop reading at once; the server answers and ends the connection
+      // (api/server.ts). Any other refusal of an authenticated client: take the rest of the body
+      // (up to the size limit, thrown away) so that it gets to read the answer instead of
+      // failing on a connection closed while it sends.
+      if (reader !== null) {
+        if (err instanceof UpdateRejected && err.status === 413) reader.cancel().catch(() => {});
+        else await drain(reader, this.#opts.maxBytes + (1 << 20));
+      }
       throw err;
     }
   }
@@ -128,12 +133,26 @@ interface BodyReader {
   cancel(): Promise<void>;
 }
 
-/** The body's chunks; stopping early leaves the rest for receive() to cancel. */
+/** The body's chunks; stopping early leaves the rest for receive() to drain or cancel. */
 async function* chunks(reader: BodyReader): AsyncGenerator<Uint8Array> {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
     yield value;
+  }
+}
+
+async function drain(reader: BodyReader, limit: number): Promise<void> {
+  let seen = 0;
+  try {
+    while (seen <= limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away: nothing left to drain
   }
 }
 
