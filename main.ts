@@ -6,7 +6,7 @@ import { CliError, isLoopback, parseArgs, USAGE, type CliArgs } from "./api/cli-
 import type { EvseRuntime } from "./api/context.ts";
 import type { PublicationLog } from "./api/publications.ts";
 import { createLogger } from "./api/log.ts";
-import type { RunningServer } from "./api/node-server.ts";
+import type { RunningServer } from "./api/server.ts";
 import { engineName } from "./engine.ts";
 import { loadConfigFile } from "./api/config-file.ts";
 import { ConfigError, parseConfig, type AppConfig } from "./core/config/index.ts";
@@ -73,11 +73,11 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
     return { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board };
   });
-  const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
+  const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serve }] = await Promise.all([
     import("./core/index.ts"),
     import("./sim/meter/index.ts"),
     import("./api/index.ts"),
-    import("./api/node-server.ts"),
+    import("./api/server.ts"),
   ]);
   const started = await Promise.allSettled(boot.map((b) => b.board));
   releasePrespawned(); // a simulator thread that an hid board did not need
@@ -202,8 +202,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
   let server: RunningServer;
   try {
-    // node:http rather than Bun.serve: it gives the event stream real back-pressure (api/node-server.ts).
-    server = await serveNode(app.fetch, { hostname: config.api.host, port: config.api.port });
+    server = await serve(app.fetch, { hostname: config.api.host, port: config.api.port });
   } catch (err) {
     process.stderr.write(`evse-manager: cannot listen on ${config.api.host}:${config.api.port}: ${(err as Error).message}\n`);
     await Promise.all(evses.map((e) => e.board.stop()));

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { routePath } from "hono/route";
 import { bearerAuth } from "./auth.ts";
 import { methodNotAllowed, type ApiContext } from "./context.ts";
+import { crossSiteGuard } from "./cross-site.ts";
 import { ApiError, renderError } from "./errors.ts";
 import { writeLog } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -32,6 +33,8 @@ export function createApp(ctx: ApiContext): Hono {
   });
   if (ctx.logger) app.use("/api/v1/evses/*", writeLog(ctx.logger, ctx.evses));
   app.use("/api/*", bearerAuth(ctx.token));
+  // After the token check: for /api/ a 401 comes before any other error (http-api.md).
+  app.use("*", crossSiteGuard());
 
   app.get("/healthz", (c) => {
     const evses = ctx.evses.map((e) => ({ index: e.index, ...e.board.health() }));

@@ -8,4 +8,4 @@ export { statusSummary, StatusSummarySchema, type StatusSummary } from "./status
 export { createLogger, writeLog, type LogFormat, type EvseLogger, type Logger } from "./log.ts";
 export { Metrics } from "./metrics.ts";
 export { PublicationLog, type Publication } from "./publications.ts";
-export { serveNode, type RunningServer } from "./node-server.ts";
+export { serve, type RunningServer } from "./server.ts";

@@ -23,6 +23,8 @@ export interface MetricsSource {
   board: object;
   /** Local control and site share gauges (integration.md §2, §6); absent: none. */
   kernel?: { status(): Pick<KernelStatus, "failsafe" | "local_limit_A" | "site_share_A"> };
+  /** The EVSE's publication log: its open event streams are a gauge. */
+  publications?: { readonly subscriberCount: number };
 }
 
 function workerCounters(board: object): WorkerCounters | null {
@@ -197,6 +199,12 @@ export class Metrics {
       statuses.flatMap(({ evse, st }): [Record<string, number>, number][] => (st.site_share_A === null ? [] : [[{ evse }, st.site_share_A]])),
     );
     family("gauge", "evse_rt_reaction_latency_max_seconds", "Longest reaction since the worker started.", perWorker((w) => w.reaction.maxUs / 1e6));
+    family(
+      "gauge",
+      "evse_event_stream_subscribers",
+      "Open event streams (GET /api/v1/evses/{i}/events) of the EVSE.",
+      [...sources].sort((a, b) => a.index - b.index).flatMap((s): [Record<string, number>, number][] => (s.publications ? [[{ evse: s.index }, s.publications.subscriberCount]] : [])),
+    );
     counter(
       "evse_api_requests_total",
       "HTTP requests by method, route and status.",
