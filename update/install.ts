@@ -15,7 +15,7 @@
 // rollback had already put the old binary back). .trial present and the binary differs from
 // .previous: the new binary is in place untried or mid-trial, and is rolled back.
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { KeyObject } from "node:crypto";
@@ -138,7 +138,8 @@ export function install(paths: UpdatePaths, staged: Staged): void {
   replaceByLink(paths.exe, paths.previous, "previous-tmp");
   fsyncDir(paths.exe);
   reached("previous");
-  writeMarker(paths.trial, { sha256: staged.sha256, size: staged.size, installed_at: new Date().toISOString() });
+  // The inode survives the rename: recover() tells the new binary from the old one by it.
+  writeMarker(paths.trial, { sha256: staged.sha256, size: staged.size, ino: inode(paths.staging), installed_at: new Date().toISOString() });
   reached("marked");
   renameSync(paths.staging, paths.exe);
   fsyncDir(paths.exe);
@@ -171,7 +172,13 @@ export function commit(paths: UpdatePaths): void {
 
 /** Whether .previous exists and is another binary than the one in place (so there is a way back). */
 export function hasPrevious(paths: UpdatePaths): boolean {
-  return existsSync(paths.previous) && !sameContent(paths.exe, paths.previous);
+  if (!existsSync(paths.previous)) return false;
+  const exe = inode(paths.exe);
+  if (exe === null) return true;
+  if (exe === inode(paths.previous)) return false;
+  // The file the journal installed is in place: it is not .previous (no need to compare bytes).
+  if (existsSync(paths.trial) && markerInode(paths.trial) === exe) return true;
+  return !sameContent(paths.exe, paths.previous);
 }
 
 /**
@@ -221,12 +228,30 @@ export function recover(paths: UpdatePaths): Recovered {
     fsyncDir(paths.exe);
     return "no_previous";
   }
-  if (existsSync(paths.exe) && sameContent(paths.exe, paths.previous)) {
+  if (!hasPrevious(paths)) {
     rmSync(paths.trial, { force: true });
     fsyncDir(paths.exe);
     return "swap_not_done";
   }
   return rollback(paths) ? "rolled_back" : "no_previous";
+}
+
+function inode(path: string): string | null {
+  try {
+    return statSync(path, { bigint: true }).ino.toString();
+  } catch {
+    return null;
+  }
+}
+
+/** The inode the journal names; undefined when it cannot be read (then contents decide). */
+function markerInode(path: string): string | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, "utf8")) as { ino?: unknown };
+    return typeof m.ino === "string" ? m.ino : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Same inode, or same size and bytes (a copy made by hand, or a file system without stable inodes). */

@@ -114,7 +114,7 @@ async function becomesHealthy(child: Child, url: () => string | null, timeoutMs:
 const RECOVERED: Record<Recovered, string | null> = {
   clean: null,
   leftovers_removed: "removed the leftovers of an interrupted upload",
-  swap_not_done: "an update was interrupted before its swap: the binary in place is the old one, the update is dropped",
+  swap_not_done: "an interrupted update had left the old binary in place: the update is dropped",
   rolled_back: "an update was interrupted before it proved healthy: rolled back to the previous binary",
   no_previous: "an update marker without a previous binary: the marker is removed and the binary in place runs",
 };
