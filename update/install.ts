@@ -116,6 +116,8 @@ export async function verifyStaged(paths: UpdatePaths, staged: Staged, signature
 function replaceByLink(from: string, to: string, linked?: Parameters<typeof reached>[0]): void {
   const tmp = `${to}.tmp`;
   rmSync(tmp, { force: true });
+  // Already the same file: rename(2) between two links of one inode does nothing and would leave tmp.
+  if (inode(to) !== null && inode(to) === inode(from)) return;
   linkSync(from, tmp);
   if (linked) reached(linked);
   renameSync(tmp, to);
