@@ -153,7 +153,7 @@ async function gateway(options: GatewayOptions = {}): Promise<Gateway> {
     async restart(env = {}, waitHealthy = true) {
       g.sup = run(cmd, dir, bareEnv(dir, env));
       procs.push(g.sup);
-      if (waitHealthy) await untilStatus(`${url}/healthz`, 15_000);
+      if (waitHealthy) await healthyOrExplain(g, 15_000);
     },
     async powerCut() {
       const started = g.sup.output.map((l) => /supervisor: started .* \(pid (\d+)\)/.exec(l)).filter((m) => m !== null);
@@ -192,9 +192,18 @@ async function unchanged(g: Gateway, before: string): Promise<void> {
   expect(g.sup.output.some((l) => l.includes("supervisor: restarting"))).toBe(false);
 }
 
+/** Waits for /healthz 200; on failure the error carries the supervisor's output. */
+async function healthyOrExplain(g: Gateway, withinMs: number): Promise<void> {
+  try {
+    await untilStatus(`${g.url}/healthz`, withinMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nsupervisor output:\n${g.sup.output.join("\n")}`);
+  }
+}
+
 /** The old binary (the very file, by identity) is in place and serving, with no update in flight. */
 async function oldServing(g: Gateway, before: string, withinMs: number): Promise<void> {
-  await untilStatus(`${g.url}/healthz`, withinMs);
+  await healthyOrExplain(g, withinMs);
   expect(identity(g.exe)).toBe(before);
   expect(existsSync(`${g.exe}.trial`)).toBe(false);
   expect(existsSync(`${g.exe}.staging`)).toBe(false);
