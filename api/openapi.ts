@@ -123,6 +123,7 @@ export function openApiDocument(version: string): object {
           "405": errorResponse("Wrong method"),
           "409": errorResponse("A transaction is open and force is not set"),
           "413": errorResponse("Executable larger than update.max_size_mb"),
+          "422": errorResponse("A signed executable that cannot run on this machine: its program interpreter is missing, or `--version` fails or times out"),
         },
       },
     },
