@@ -15,3 +15,4 @@ export {
 export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
 export { parseConfig, type AppConfig } from "./parse-config.ts";
 export { loadConfigFile } from "./load-config.ts";
+export { MqttOptionsSchema, type MqttConfig } from "./mqtt-options.ts";
