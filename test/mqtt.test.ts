@@ -202,7 +202,7 @@ describe("MQTT bridge", () => {
     }
   }, 30_000);
 
-  test("a wrong password or an absent broker never stops the charger; bad mqtt.* options exit 2 naming the key", async () => {
+  test("a broker that refuses the login never stops the charger; bad mqtt.* options exit 2 naming the key", async () => {
     const P = `t/${unique()}`;
     const srv = await start({ mqtt: { ...mqttConfig(broker, P), password: "wrong" } });
     await until("refusal logged", async () => srv.output.join("\n"), (out) => /MQTT: .*(authori[sz]ed|Bad username)/i.test(out));
@@ -335,4 +335,36 @@ describe("broker outage", () => {
     expect((await srv.get(`${E}/sim`)).body.relays_closed).toBe(true);
     events.close();
   }, 45_000);
+});
+
+describe("slow broker", () => {
+  test("a broker that stops answering holds nothing up; what happened meanwhile arrives afterwards, in order", async () => {
+    const P = `t/${unique()}`;
+    const srv = await start({ mqtt: mqttConfig(broker, P, { homeassistant: { enabled: false } }) });
+    const w = await watching(broker, [`${P}/evse/1/event`]);
+    const events = srv.events();
+    expect((await srv.post(`${E}/sim/car`, { script: PLUG_CHARGE })).status).toBe(202);
+    await w.waitFor(isEvent(P, "ChargingStarted"), 10_000, "ChargingStarted");
+
+    broker.freeze();
+    try {
+      // Commands and reads go on while the broker acknowledges nothing.
+      expect((await srv.post(`${E}/commands/pause_charging`, {})).status).toBe(200);
+      await events.waitFor((m) => m.event === "session_event" && m.data.event === "ChargingPausedEVSE");
+      expect((await srv.post(`${E}/commands/resume_charging`, {})).status).toBe(200);
+      // resume_charging restarts with PrepareCharging, ChargingStarted (scenario S06).
+      await until("charging again", async () => events.sessionEvents().slice(events.sessionEvents().indexOf("ChargingPausedEVSE")), (e) => e.includes("ChargingStarted"));
+      await until("relays closed again", () => srv.get(`${E}/sim`), (r) => r.body.relays_closed === true);
+      expect((await srv.get("/healthz")).status).toBe(200);
+    } finally {
+      broker.thaw();
+    }
+    const resumed = (m: Received) => isEvent(P, "ChargingStarted")(m) && w.on(m.topic).some((x) => x.json.event === "ChargingPausedEVSE");
+    await w.waitFor(resumed, 10_000, "ChargingStarted after the pause, once the broker woke up");
+    const sse = events.messages.filter((m) => m.event === "session_event").map((m) => m.data.event as string);
+    const mqtt = w.on(`${P}/evse/1/event`).map((m) => m.json.event as string);
+    expect(mqtt).toEqual(sse.slice(sse.indexOf(mqtt[0]!), sse.lastIndexOf("ChargingStarted") + 1));
+    expect(mqtt.slice(mqtt.indexOf("ChargingPausedEVSE"))).toEqual(["ChargingPausedEVSE", "PrepareCharging", "ChargingStarted"]);
+    events.close();
+  }, 30_000);
 });

@@ -26,6 +26,9 @@ export interface Broker {
   start(): Promise<void>;
   /** SIGKILL: an outage, no goodbye to clients. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a broker that holds the connection open and answers nothing (a slow broker). */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -115,7 +118,14 @@ export async function startMosquitto(options: { tls?: boolean } = {}): Promise<B
       p.kill("SIGKILL");
       await p.exited;
     },
+    freeze() {
+      proc?.kill("SIGSTOP");
+    },
+    thaw() {
+      proc?.kill("SIGCONT");
+    },
     async stop() {
+      broker.thaw();
       await broker.kill();
       rmSync(dir, { recursive: true, force: true });
     },
