@@ -134,9 +134,14 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
     return out;
   }
   let announced = new Map<string, string>();
+  /** Retained configs seen before their EVSE's capabilities were known (clearIfStale). */
+  const undecided = new Set<string>();
   function announce(): void {
     announced = discovery();
     for (const [topic, payload] of announced) outbox.putLatest(state(topic, payload));
+    const pending = [...undecided];
+    undecided.clear();
+    for (const topic of pending) clearIfStale(topic, Buffer.from("x"));
     schedule();
   }
 
@@ -279,6 +284,13 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
     if (parts.length < 4 || parts[parts.length - 3] !== nodeId) return;
     const index = evseIndexOfObjectId(parts[parts.length - 2]!);
     if (index === null) return;
+    const e = byIndex.get(index);
+    if (e && ha.enabled && e.publications.values().hw_capabilities == null) {
+      // Which entities an EVSE has (the phase select) depends on its board's capabilities: decide
+      // when they are known, instead of clearing an entity only to announce it again.
+      undecided.add(topic);
+      return;
+    }
     log(`MQTT: clearing Home Assistant discovery config ${topic} (evse ${index}${byIndex.has(index) ? "" : " is no longer configured"})`);
     outbox.putLatest(state(topic, ""));
     schedule();
