@@ -319,7 +319,16 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
     retryTimer = null;
     if (stopped) return;
     const gen = ++generation;
-    const c = mqtt.connect(config.url, clientOptions());
+    let c: MqttClient;
+    try {
+      c = mqtt.connect(config.url, clientOptions());
+    } catch (err) {
+      // e.g. a CA file that is not a certificate: said once per change, retried like an outage.
+      if ((err as Error).message !== lastError) log(`WARNING MQTT: ${redact(config.url)}: ${(lastError = (err as Error).message)}`);
+      retryTimer = setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      return;
+    }
     client = c;
     c.on("connect", (connack) => {
       if (gen !== generation) return;
