@@ -150,7 +150,8 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
     for (const e of deps.evses) {
       const values = e.publications.values();
       for (const [name, value] of Object.entries(values)) {
-        if (name === "session_event" || value === null) continue;
+        // Never published yet is `null`, as GET …/vars shows it: a client sees all 13 retained.
+        if (name === "session_event") continue;
         outbox.putLatest(state(`${prefix}/evse/${e.index}/var/${name}`, json(value)));
       }
       refresh(e, true);

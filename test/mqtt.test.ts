@@ -97,9 +97,10 @@ describe("MQTT bridge", () => {
       expect(status).toHaveProperty(key);
     }
     const vars = (await srv.get(`${E}/vars`)).body as Record<string, unknown>;
-    for (const name of ["evse_id", "hw_capabilities", "ready", "limits", "selected_protocol", "waiting_for_external_ready", "powermeter_public_key_ocmf"]) {
+    for (const name of ["evse_id", "hw_capabilities", "ready", "limits", "selected_protocol", "waiting_for_external_ready", "powermeter_public_key_ocmf", "ev_info", "car_manufacturer", "iso15118_certificate_request", "enforced_limits"]) {
       expect(retained.get(`${P}/evse/1/var/${name}`)?.json).toEqual(vars[name]);
     }
+    expect([...retained.keys()].filter((t) => t.startsWith(`${P}/evse/1/var/`)).length).toBe(13);
     expect(retained.has(`${P}/evse/1/event`)).toBe(false);
     expect(retained.has(`${P}/evse/1/var/session_event`)).toBe(false);
 
