@@ -4,8 +4,9 @@
 // the sim bodies.
 import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
-import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX, SessionPageSchema } from "../store/index.ts";
+import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX } from "../store/index.ts";
 import { toJsonSchema } from "./json-schema.ts";
+import { VerifiedSessionPageSchema } from "./routes/sessions.ts";
 import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
 
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -77,7 +78,7 @@ export function openApiDocument(version: string): object {
     },
     EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
     SimState: SIM_STATE,
-    SessionPage: toJsonSchema(SessionPageSchema),
+    SessionPage: toJsonSchema(VerifiedSessionPageSchema),
   };
   for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
 
@@ -193,7 +194,8 @@ export function openApiDocument(version: string): object {
           { name: "limit", in: "query", required: false, description: "Sessions per page", schema: { type: "integer", minimum: 1, maximum: SESSION_PAGE_MAX, default: SESSION_PAGE_DEFAULT } },
           { name: "before", in: "query", required: false, description: "Only sessions older than this id: the next_before of the previous page", schema: { type: "integer", minimum: 1 } },
         ],
-        summary: "Session history, newest first: energy, durations, reasons and the OCMF records at transaction start and stop",
+        summary:
+          "Session history, newest first: energy, durations, reasons, the OCMF records at transaction start and stop, and ocmf_verified: whether each record verifies against the published powermeter_public_key_ocmf (null: no record or no key)",
         responses: responses({
           "200": { description: "One page of sessions", content: json(ref("SessionPage")) },
           "400": errorResponse("limit or before is not a whole number in range, or an unknown query parameter"),

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import * as v from "valibot";
 import type { SessionEvent } from "../core/types/index.ts";
 import { verifyOcmfRecord } from "../sim/meter/index.ts";
-import { openStore, SessionPageSchema } from "../store/index.ts";
+import { VerifiedSessionPageSchema as SessionPageSchema } from "../api/routes/sessions.ts";
+import { openStore } from "../store/index.ts";
 import { harness } from "./api-fakes.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 
@@ -47,6 +48,8 @@ describe("GET …/sessions (in process)", () => {
     expect(page.sessions.map((s) => s.uuid)).toEqual(["C", "B", "A"]);
     expect(page.next_before).toBeNull();
     expect(page.sessions[0]).toMatchObject({ state: "finished", energy_Wh: 250, duration_s: 63, transaction_duration_s: 60, stop_reason: "EVDisconnected", id_tag: TOKEN_A });
+    // No OCMF records and no published key here: nothing to verify, said as null rather than false.
+    expect(page.sessions[0]!.ocmf_verified).toEqual({ start: null, stop: null });
   });
 
   test("limit and before page through the history", async () => {
@@ -142,6 +145,8 @@ describe("session history over HTTP (the real program)", () => {
       expect(record?.encoding_method).toBe("OCMF");
       expect((await verifyOcmfRecord(record!.signed_meter_data, key)).verified).toBe(true);
     }
+    // The server says the same in the answer (the dashboard's "verified" column).
+    expect(s.ocmf_verified).toEqual({ start: true, stop: true });
     expect((await fetch(`${srv.url}${E}/sessions`)).status).toBe(401);
     events.close();
   }, 40_000);
