@@ -96,6 +96,7 @@ export function openApiDocument(version: string): object {
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: json({ type: "object" }) } } } },
     "/docs": { get: { summary: "API reference: this document as one HTML page", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
     "/": { get: { summary: "Web dashboard (no token needed to load it; its API calls need one)", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+    "/favicon.ico": { get: { summary: "The dashboard's icon (SVG)", responses: { "200": { description: "image/svg+xml", content: { "image/svg+xml": { schema: { type: "string" } } } } } } },
     "/assets/{name}": {
       get: {
         summary: "Dashboard assets, embedded in the executable",

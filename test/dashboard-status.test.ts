@@ -91,3 +91,13 @@ describe("deriveStatus", () => {
     expect(deriveStatus(input({ session: CHARGING, cp: null, relaysClosed: null, errors: [RCD] }))).toEqual({ status: "Faulted", reason: "RCD tripped (DC residual current)", tone: "bad" });
   });
 });
+
+describe("stream filters of the views", () => {
+  test("the detail view asks for every variable of the interface and the errors; the overview for a subset", async () => {
+    const { VARIABLE_NAMES } = await import("../core/kernel-api.ts");
+    const { DETAIL_TYPES, OVERVIEW_TYPES } = await import("../web/client/stream-types.ts");
+    expect(DETAIL_TYPES).toEqual([...VARIABLE_NAMES, "errors"]);
+    for (const t of OVERVIEW_TYPES) expect(DETAIL_TYPES).toContain(t);
+    expect(OVERVIEW_TYPES).not.toContain("telemetry");
+  });
+});
