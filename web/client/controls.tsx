@@ -29,7 +29,7 @@ export function ChargerControls({ index, act, busy }: { index: number; act: Act;
       <h3>Charger</h3>
       <div class="btn-row">
         {button("Enable", { verb: "Enable", done: "Enabled (local operator, priority 5000)", refused: "a source with higher priority keeps it disabled" }, "enable_disable", enable("Enable"))}
-        {button("Disable", { verb: "Disable", done: "Disabled (local operator, priority 5000)", refused: "a source with higher priority keeps it enabled" }, "enable_disable", enable("Disable"))}
+        {button("Disable", { verb: "Disable", done: "Disabled (local operator, priority 5000)", refused: "a source with higher priority keeps it enabled", success: false }, "enable_disable", enable("Disable"))}
       </div>
       <div class="btn-row">
         {button("Pause", { verb: "Pause", done: "Charging paused by the charger", refused: "not charging" }, "pause_charging")}

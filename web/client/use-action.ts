@@ -18,6 +18,9 @@ export interface ActionWords {
   verb: string;
   done: string;
   refused?: string;
+  /** For a boolean result: the value that means it worked (default true). enable_disable answers
+   *  the effective enabled state, so a Disable worked when it answers false. */
+  success?: boolean;
 }
 
 export type Act = (words: ActionWords, call: () => Promise<unknown>) => Promise<void>;
@@ -36,7 +39,7 @@ export function describeOutcome(words: ActionWords, outcome: { result: unknown }
   }
   const body = outcome.result;
   const result = body !== null && typeof body === "object" && "result" in body ? (body as { result: unknown }).result : body;
-  if (result === false) return { ok: false, text: `${words.verb} refused: ${words.refused ?? "the charger said no"}` };
+  if (typeof result === "boolean" && result !== (words.success ?? true)) return { ok: false, text: `${words.verb} refused: ${words.refused ?? "the charger said no"}` };
   return { ok: true, text: words.done };
 }
 
