@@ -1,4 +1,4 @@
-// GET /openapi.json: the routes of http-api.md as an OpenAPI 3.1 document, with request and
+// GET /openapi.json: the routes of the HTTP API as an OpenAPI 3.1 document (docs/http-api.md is written from it), with request and
 // response bodies generated (json-schema.ts) from the schemas the server validates with:
 // COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema / SessionPageSchema and
 // the sim bodies.
@@ -162,9 +162,23 @@ export function openApiDocument(version: string): object {
     "/api/v1/evses/{i}/events": {
       get: {
         security: secured,
-        parameters: [evseParam, { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }],
-        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value",
-        responses: responses({ "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } } }),
+        parameters: [
+          evseParam,
+          { name: "Last-Event-ID", in: "header", required: false, description: "Replay every message after this id instead of the snapshot", schema: { type: "string" } },
+          {
+            name: "types",
+            in: "query",
+            required: false,
+            description:
+              "Comma-separated variable names to send (default: every variable), and `errors` for the active-error list: sent on connect and on every change, as `event: errors` without an id (not a publication, not replayed)",
+            schema: { type: "string", examples: ["session_event,errors"] },
+          },
+        ],
+        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value; ?types= filters",
+        responses: responses({
+          "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "400": errorResponse("types names something that is neither a variable nor errors (invalid_query, naming it)"),
+        }),
       },
     },
     "/api/v1/evses/{i}/errors": {
@@ -248,7 +262,7 @@ export function openApiDocument(version: string): object {
         security: secured,
         parameters: [evseParam],
         operationId: name,
-        summary: `evse_manager command ${name} (interface.md §1.1)`,
+        summary: `evse_manager command ${name} (arguments and result as in EVerest evse_manager 2025.1.0)`,
         requestBody: { required: false, content: json(toJsonSchema(COMMAND_ARGS[name])) },
         responses: responses(
           { "200": { description: "The command's result", content: json({ type: "object", required: ["result"], additionalProperties: false, properties: { result: toJsonSchema(COMMAND_RESULTS[name]) } }) } },
@@ -260,7 +274,7 @@ export function openApiDocument(version: string): object {
 
   return {
     openapi: "3.1.0",
-    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP (http-api.md, version 1)" },
+    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP, version 1 of the API; reference with the event stream and error rules: docs/http-api.md in the repository" },
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } }, schemas },
     paths,
   };
