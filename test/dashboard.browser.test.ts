@@ -279,6 +279,21 @@ describe("web dashboard in Chromium", () => {
   );
 
   test(
+    "/docs fits the window: its tables wrap (the variable-name enum) instead of widening the page",
+    async () => {
+      const srv = await start({ waitReady: false });
+      for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
+        const { page, problems } = await openPage(srv.url + "/docs", viewport);
+        await waitText(page.locator("h1"), /evse-manager/);
+        await expectNoHorizontalScroll(page, `/docs at ${viewport.width} px`);
+        expect(problems).toEqual([]);
+        await page.context().close();
+      }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  test(
     "asks for the API token only after a 401, and works for commands and the event stream once it is entered",
     async () => {
       const token = "dashboard-secret-7";
