@@ -94,7 +94,7 @@ function parseEnergy(text: string): number {
 }
 
 const noHorizontalScroll = (page: Page) =>
-  page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  page.evaluate<{ scroll: number; client: number }>("({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })");
 
 async function expectNoHorizontalScroll(page: Page, what: string): Promise<void> {
   const { scroll, client } = await noHorizontalScroll(page);
