@@ -40,6 +40,21 @@ function withHistory(options: Parameters<typeof harness>[0] = {}) {
 }
 
 describe("GET …/sessions (in process)", () => {
+  test("ocmf_verified is false for records that do not verify against the published key", async () => {
+    const { SimOcmfMeter } = await import("../sim/meter/index.ts");
+    const h = harness();
+    const store = openStore(":memory:").forEvse(1);
+    const forged = { signed_meter_data: 'OCMF|{"FV":"1.0"}|{"SA":"ECDSA-secp256r1-SHA256","SD":"3045"}', signing_method: "ECDSA-secp256r1-SHA256", encoding_method: "OCMF" };
+    const [started, tx, finished, done] = session("F", 0, 0, 100);
+    (tx as { transaction_started: Record<string, unknown> }).transaction_started.signed_meter_value = forged;
+    (finished as { transaction_finished: Record<string, unknown> }).transaction_finished.signed_meter_value = forged;
+    for (const e of [started!, tx!, finished!, done!]) store.recordEvent(e);
+    h.evse.sessions = store;
+    h.pubs.publish("powermeter_public_key_ocmf", new SimOcmfMeter({ getLatest: () => null }).publicKey());
+    const body = (await (await h.app.request(`${E}/sessions`)).json()) as { sessions: { ocmf_verified: unknown }[] };
+    expect(body.sessions[0]!.ocmf_verified).toEqual({ start: false, stop: false });
+  });
+
   test("answers a page newest first with energy, durations and reason, valid against SessionPageSchema", async () => {
     const h = withHistory();
     const res = await h.app.request(`${E}/sessions`);
