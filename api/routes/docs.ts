@@ -65,7 +65,6 @@ export function renderDocsHtml(doc: Json): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(String(info.title ?? "API"))} ${esc(String(info.version ?? ""))} API reference</title>
-<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <style>
 body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:0 auto;padding:1rem 1.5rem;color:#222}
 code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f5f5f5;padding:.6rem;overflow:auto;max-height:30rem}
