@@ -1,12 +1,13 @@
-// GET /openapi.json: the routes of http-api.md as an OpenAPI 3.1 document, with request and
+// GET /openapi.json: the routes of the HTTP API as an OpenAPI 3.1 document (docs/http-api.md is written from it), with request and
 // response bodies generated (json-schema.ts) from the schemas the server validates with:
 // COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema / SessionPageSchema and
 // the sim bodies.
 import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
-import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX, SessionPageSchema } from "../store/index.ts";
+import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX } from "../store/index.ts";
 import { ControlSchema } from "./control.ts";
 import { toJsonSchema } from "./json-schema.ts";
+import { VerifiedSessionPageSchema } from "./routes/sessions.ts";
 import { StatusSummarySchema } from "./status.ts";
 import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
 
@@ -79,7 +80,7 @@ export function openApiDocument(version: string): object {
     },
     EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
     SimState: SIM_STATE,
-    SessionPage: toJsonSchema(SessionPageSchema),
+    SessionPage: toJsonSchema(VerifiedSessionPageSchema),
     StatusSummary: toJsonSchema(StatusSummarySchema),
     Control: toJsonSchema(ControlSchema),
   };
@@ -99,6 +100,7 @@ export function openApiDocument(version: string): object {
     "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: json({ type: "object" }) } } } },
     "/docs": { get: { summary: "API reference: this document as one HTML page", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
     "/": { get: { summary: "Web dashboard (no token needed to load it; its API calls need one)", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
+    "/favicon.ico": { get: { summary: "The dashboard's icon (SVG)", responses: { "200": { description: "image/svg+xml", content: { "image/svg+xml": { schema: { type: "string" } } } } } } },
     "/assets/{name}": {
       get: {
         summary: "Dashboard assets, embedded in the executable",
@@ -165,9 +167,23 @@ export function openApiDocument(version: string): object {
     "/api/v1/evses/{i}/events": {
       get: {
         security: secured,
-        parameters: [evseParam, { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }],
-        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value",
-        responses: responses({ "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } } }),
+        parameters: [
+          evseParam,
+          { name: "Last-Event-ID", in: "header", required: false, description: "Replay every message after this id instead of the snapshot", schema: { type: "string" } },
+          {
+            name: "types",
+            in: "query",
+            required: false,
+            description:
+              "Comma-separated variable names to send (default: every variable), and `errors` for the active-error list: sent on connect and on every change, as `event: errors` without an id (not a publication, not replayed)",
+            schema: { type: "string", examples: ["session_event,errors"] },
+          },
+        ],
+        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value; ?types= filters",
+        responses: responses({
+          "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "400": errorResponse("types names something that is neither a variable nor errors (invalid_query, naming it)"),
+        }),
       },
     },
     "/api/v1/evses/{i}/errors": {
@@ -198,7 +214,8 @@ export function openApiDocument(version: string): object {
           { name: "limit", in: "query", required: false, description: "Sessions per page", schema: { type: "integer", minimum: 1, maximum: SESSION_PAGE_MAX, default: SESSION_PAGE_DEFAULT } },
           { name: "before", in: "query", required: false, description: "Only sessions older than this id: the next_before of the previous page", schema: { type: "integer", minimum: 1 } },
         ],
-        summary: "Session history, newest first: energy, durations, reasons and the OCMF records at transaction start and stop",
+        summary:
+          "Session history, newest first: energy, durations, reasons, the OCMF records at transaction start and stop, and ocmf_verified: whether each record verifies against the published powermeter_public_key_ocmf (null: no record or no key)",
         responses: responses({
           "200": { description: "One page of sessions", content: json(ref("SessionPage")) },
           "400": errorResponse("limit or before is not a whole number in range, or an unknown query parameter"),
@@ -271,7 +288,7 @@ export function openApiDocument(version: string): object {
         security: secured,
         parameters: [evseParam],
         operationId: name,
-        summary: `evse_manager command ${name} (interface.md §1.1)`,
+        summary: `evse_manager command ${name} (arguments and result as in EVerest evse_manager 2025.1.0)`,
         requestBody: { required: false, content: json(toJsonSchema(COMMAND_ARGS[name])) },
         responses: responses(
           { "200": { description: "The command's result", content: json({ type: "object", required: ["result"], additionalProperties: false, properties: { result: toJsonSchema(COMMAND_RESULTS[name]) } }) } },
@@ -283,7 +300,7 @@ export function openApiDocument(version: string): object {
 
   return {
     openapi: "3.1.0",
-    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP (http-api.md, version 1)" },
+    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP, version 1 of the API; reference with the event stream and error rules: docs/http-api.md in the repository" },
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } }, schemas },
     paths,
   };

@@ -1,4 +1,4 @@
-// The web dashboard: GET / (the page) and GET /assets/app.js, /assets/style.css. The files are
+// The web dashboard: GET / (the page), GET /assets/app.js, /assets/style.css and /favicon.ico. The files are
 // bundled by a Bun macro (web/bundle.ts): at build time for the compiled executable, on the first
 // request when running from source. No token for the page itself; its API calls carry one.
 import { Hono } from "hono";
@@ -33,6 +33,8 @@ export function dashboardRoutes(_ctx: ApiContext): Hono {
         ["/", served(DASHBOARD.html, "text/html; charset=utf-8")],
         ["/assets/app.js", served(DASHBOARD.js, "text/javascript; charset=utf-8")],
         ["/assets/style.css", served(DASHBOARD.css, "text/css; charset=utf-8")],
+        // An SVG under the name browsers and crawlers ask for; the page links it explicitly too.
+        ["/favicon.ico", served(DASHBOARD.icon, "image/svg+xml")],
       ]);
     }));
 
@@ -47,6 +49,8 @@ export function dashboardRoutes(_ctx: ApiContext): Hono {
 
   r.get("/", (c) => serve("/", c.req.header("if-none-match")));
   r.all("/", methodNotAllowed(["GET"]));
+  r.get("/favicon.ico", (c) => serve("/favicon.ico", c.req.header("if-none-match")));
+  r.all("/favicon.ico", methodNotAllowed(["GET"]));
   r.get("/assets/:name", (c) => serve(c.req.path, c.req.header("if-none-match")));
   r.all("/assets/:name", methodNotAllowed(["GET"]));
 

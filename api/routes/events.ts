@@ -6,11 +6,15 @@
 // request's abort signal) closes it at once, and closing it ends the stream.
 import { Hono } from "hono";
 import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
-import type { Publication, Subscriber } from "../publications.ts";
+import { ApiError } from "../errors.ts";
+import { encodeExtra, parseStreamTypes, type Subscriber } from "../publications.ts";
+
+/** How often a stream that asked for `errors` compares the kernel's active errors with what it sent. */
+export const ERRORS_POLL_MS = 250;
 
 export const DEFAULT_KEEP_ALIVE_MS = 10_000;
 
-const wires = (batch: Publication[]): string => {
+const wires = (batch: readonly { wire: string }[]): string => {
   let text = "";
   for (const p of batch) text += p.wire;
   return text;
@@ -52,7 +56,25 @@ export function eventsRoutes(ctx: ApiContext): Hono {
 
   r.get("/:i/events", (c) => {
     const evse = evseOf(ctx, c);
-    const sub = evse.publications.subscribe(c.req.header("last-event-id"));
+    const types = parseStreamTypes(c.req.query("types"));
+    if (!types.ok) throw new ApiError(400, "invalid_query", types.message, [{ path: "types", message: types.message.replace(/^types: /, "") }]);
+    const sub = evse.publications.subscribe(c.req.header("last-event-id"), types.filter.variables);
+    if (types.filter.errors) {
+      // The kernel keeps its active errors as a list to query, not a publication: send the list on
+      // connect (after the snapshot or replay) and whenever it differs from the last one sent.
+      let sent = "";
+      const check = () => {
+        const errors = evse.kernel.errors();
+        const text = JSON.stringify(errors);
+        if (text !== sent) {
+          sent = text;
+          sub.push(encodeExtra("errors", errors));
+        }
+      };
+      check();
+      const timer = setInterval(check, ERRORS_POLL_MS);
+      sub.onClose(() => clearInterval(timer));
+    }
     c.req.raw.signal?.addEventListener("abort", () => sub.close(), { once: true });
     return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), {
       headers: {
