@@ -6,22 +6,20 @@ import type { EnableSourceRow } from "./enable-disable.ts";
 import { CONTACTOR_FAULT, OVER_CURRENT_FAILURE, POWERMETER_START_FAILED, type ErrorHandling } from "./error-handling.ts";
 import type { CpEvent, IecStateMachine } from "./iec-state-machine.ts";
 import type { VariableName } from "./kernel-api.ts";
-import type { BoardPort, Clock, MeterPort, TransactionRecord, TransactionStore } from "./ports.ts";
+import type { BoardPort, Clock } from "./ports.ts";
 import { dutyPercentForCurrent, powerAvailable } from "./pwm.ts";
 import type { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
+import type { Transaction } from "./transaction.ts";
 import type { EvseConfig } from "./config/index.ts";
 import type {
   Ampacity,
   HardwareCapabilities,
-  IdTokenType,
-  OCMFIdentificationType,
   Powermeter,
   ProvidedIdToken,
   SessionEvent,
   StopTransactionReason,
   StopTransactionRequest,
-  TransactionReq,
   ValidationResult,
 } from "./types/index.ts";
 
@@ -46,8 +44,8 @@ export interface ChargerEnv {
   clock: Clock;
   config: EvseConfig;
   board: BoardPort;
-  meter: MeterPort | null;
-  store: TransactionStore;
+  /** The meter and the persistent record of the session's transaction. */
+  transaction: Transaction;
   iec: IecStateMachine;
   errors: ErrorHandling;
   reservation: Reservation;
@@ -78,24 +76,12 @@ const FREE_TOKEN: ProvidedIdToken = {
   prevalidated: true,
 };
 
-const IDENTIFICATION_TYPE: Record<IdTokenType, OCMFIdentificationType> = {
-  Central: "CENTRAL",
-  eMAID: "EMAID",
-  ISO14443: "ISO14443",
-  ISO15693: "ISO15693",
-  KeyCode: "KEY_CODE",
-  Local: "LOCAL",
-  NoAuthorization: "NONE",
-  MacAddress: "UNDEFINED",
-};
-
 const LEGACY_WAKEUP_MS = 30000;
 const PAUSED_BY_EV_AFTER_WAKEUP_MS = 10000;
 const T_STEP_EF_F_MS = 4000;
 const T_STEP_EF_X1_MS = 750;
 const PWM_CHANGE_INTERVAL_MS = 5000;
 const STOP_RELAY_WAIT_MS = 3000;
-const RECORD_REFRESH_MS = 5000;
 const MAX_PASSES = 32;
 
 export class Charger {
@@ -128,8 +114,6 @@ export class Charger {
   private stepEF: { returnState: EvseState; currentA: number; x1Done: boolean } | null = null;
   private phaseSwitch: { threePhases: boolean; returnState: EvseState } | null = null;
   private overCurrentSince: number | null = null;
-  private record: TransactionRecord | null = null;
-  private recordWrittenAt = 0;
   /** D7: uuid of an interrupted session to announce with SessionResumed at the next plug-in. */
   resumeUuid: string | null = null;
 
@@ -559,7 +543,7 @@ export class Charger {
 
   private emit(event: SessionEvent): void {
     this.env.emit(event);
-    if (this.record) this.refreshRecord();
+    this.env.transaction.refresh();
   }
 
   private emitChargingState(e: "ChargingStarted" | "ChargingResumed" | "ChargingPausedEV" | "ChargingPausedEVSE"): void {
@@ -629,38 +613,14 @@ export class Charger {
   private async startTransaction(): Promise<void> {
     const session = this.session!;
     const token = this.token!;
-    const meter = this.env.meter;
-    if (meter) {
-      const req: TransactionReq = {
-        evse_id: this.env.config.evse_id,
-        transaction_id: session.uuid,
-        identification_status: "ASSIGNED",
-        identification_type: IDENTIFICATION_TYPE[token.id_token.type],
-        identification_flags: [],
-        identification_data: token.id_token.value,
-      };
-      let status: string;
-      try {
-        status = (await meter.start_transaction(req)).status;
-      } catch (err) {
-        this.env.log(`powermeter start_transaction failed: ${(err as Error).message}`);
-        status = "UNEXPECTED_ERROR";
-      }
-      if (status === "UNEXPECTED_ERROR" && this.env.config.fail_on_powermeter_errors) {
-        this.startFailed = true; // no retry in this session
-        this.env.raiseError(POWERMETER_START_FAILED, "", "powermeter start_transaction returned UNEXPECTED_ERROR");
-        return;
-      }
+    const transaction = this.env.transaction;
+    if (!(await transaction.startMeter(session.uuid, token))) {
+      this.startFailed = true; // no retry in this session
+      this.env.raiseError(POWERMETER_START_FAILED, "", "powermeter start_transaction returned UNEXPECTED_ERROR");
+      return;
     }
     const meterValue = this.meterValue();
-    this.record = {
-      uuid: session.uuid,
-      id_tag: token,
-      start_meter_value: meterValue,
-      latest_meter_value: meterValue,
-      started_at: ev.rfc3339(this.now),
-    };
-    this.writeRecord();
+    transaction.open(session.uuid, token, meterValue);
     if (this.env.reservation.active) {
       this.consumedReservationId = this.env.reservation.reservationId!;
       this.endReservation();
@@ -668,10 +628,7 @@ export class Charger {
     const reservationId = [session.reservation_id, this.consumedReservationId, this.validationReservationId].find(
       (id) => id !== undefined && id >= 0,
     );
-    if (reservationId !== undefined) {
-      this.record.reservation_id = reservationId;
-      this.writeRecord();
-    }
+    if (reservationId !== undefined) transaction.setReservationId(reservationId);
     this.emit(
       ev.transactionStarted(session.uuid, this.now, {
         id_tag: token,
@@ -694,23 +651,7 @@ export class Charger {
   private async finishTransaction(): Promise<void> {
     const session = this.session!;
     const cause = this.stopCause ?? { reason: "Other" as const };
-    let signed: { start_signed_meter_value?: unknown; signed_meter_value?: unknown } = {};
-    if (this.env.meter) {
-      try {
-        const resp = await this.env.meter.stop_transaction(session.uuid);
-        if (resp.status === "OK") {
-          if (resp.start_signed_meter_value !== undefined) signed.start_signed_meter_value = resp.start_signed_meter_value;
-          if (resp.signed_meter_value !== undefined) signed.signed_meter_value = resp.signed_meter_value;
-        } else {
-          this.env.log(`powermeter stop_transaction: ${resp.status}${resp.error ? ` (${resp.error})` : ""}`);
-        }
-      } catch (err) {
-        this.env.log(`powermeter stop_transaction failed: ${(err as Error).message}`);
-        signed = {};
-      }
-    }
-    this.record = null;
-    this.env.store.clear();
+    const signed = await this.env.transaction.stop(session.uuid);
     this.transactionActive = false;
     this.userPaused = false;
     this.stopCause = null;
@@ -792,30 +733,5 @@ export class Charger {
       case "None":
         return 0;
     }
-  }
-
-  // ---- Persistent record (§16.1) ---------------------------------------------------------
-
-  private writeRecord(): void {
-    if (!this.record) return;
-    try {
-      this.env.store.save(this.record);
-      this.recordWrittenAt = this.now;
-    } catch (err) {
-      this.env.log(`transaction record not written: ${(err as Error).message}`);
-    }
-  }
-
-  /** Latest meter value into the record (on every session event of the transaction). */
-  refreshRecord(): void {
-    if (!this.record) return;
-    const latest = this.env.latestMeter();
-    if (latest) this.record.latest_meter_value = latest;
-    this.writeRecord();
-  }
-
-  /** Periodic refresh while the transaction runs (the spec asks for at least every 10 s). */
-  refreshRecordIfDue(): void {
-    if (this.record && this.now - this.recordWrittenAt >= RECORD_REFRESH_MS) this.refreshRecord();
   }
 }
