@@ -2,18 +2,22 @@
 // per state one function holding that state's rows of §6, top to bottom. Entry actions live in
 // `enter()` and run exactly once per real transition [D1]. `run()` repeats passes until the
 // state is stable, so one input can chain transitions (StoppingCharging → Finished → Idle).
+// What happens to the meter and the persistent record is transaction.ts; the PWM offer's timing
+// pwm-policy.ts; soft over-current soft-over-current.ts; the cable limit pp-ampacity.ts.
 import type { EnableSourceRow } from "./enable-disable.ts";
 import { CONTACTOR_FAULT, OVER_CURRENT_FAILURE, POWERMETER_START_FAILED, type ErrorHandling } from "./error-handling.ts";
 import type { CpEvent, IecStateMachine } from "./iec-state-machine.ts";
 import type { VariableName } from "./kernel-api.ts";
 import type { BoardPort, Clock } from "./ports.ts";
-import { dutyPercentForCurrent, powerAvailable } from "./pwm.ts";
+import { readCableLimitA } from "./pp-ampacity.ts";
+import { powerAvailable } from "./pwm.ts";
+import { PwmPolicy } from "./pwm-policy.ts";
 import type { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
+import { SoftOverCurrent } from "./soft-over-current.ts";
 import type { Transaction } from "./transaction.ts";
 import type { EvseConfig } from "./config/index.ts";
 import type {
-  Ampacity,
   HardwareCapabilities,
   Powermeter,
   ProvidedIdToken,
@@ -80,7 +84,6 @@ const LEGACY_WAKEUP_MS = 30000;
 const PAUSED_BY_EV_AFTER_WAKEUP_MS = 10000;
 const T_STEP_EF_F_MS = 4000;
 const T_STEP_EF_X1_MS = 750;
-const PWM_CHANGE_INTERVAL_MS = 5000;
 const STOP_RELAY_WAIT_MS = 3000;
 const MAX_PASSES = 32;
 
@@ -113,11 +116,15 @@ export class Charger {
   private wakeupSince = 0;
   private stepEF: { returnState: EvseState; currentA: number; x1Done: boolean } | null = null;
   private phaseSwitch: { threePhases: boolean; returnState: EvseState } | null = null;
-  private overCurrentSince: number | null = null;
+  private readonly pwm: PwmPolicy;
+  private readonly overCurrent: SoftOverCurrent;
   /** D7: uuid of an interrupted session to announce with SessionResumed at the next plug-in. */
   resumeUuid: string | null = null;
 
-  constructor(private readonly env: ChargerEnv) {}
+  constructor(private readonly env: ChargerEnv) {
+    this.pwm = new PwmPolicy(env.iec, env.clock, env.config.hack_simplified_mode_limit_10A, (e) => this.onCpEvent(e));
+    this.overCurrent = new SoftOverCurrent(env.config);
+  }
 
   private get now(): number {
     return this.env.clock.now();
@@ -309,7 +316,8 @@ export class Charger {
     }
     if (!this.env.enabled()) return this.enter("Disabled");
     if (this.env.capabilities()?.connector_type === "IEC62196Type2Socket" && this.cableA === 0) {
-      this.cableA = this.readPp();
+      const phases = this.env.capabilities()?.max_phase_count_import;
+      this.cableA = readCableLimitA(this.env.board, phases, (line) => this.env.log(line));
       if (this.cableA === 0) return; // wait here
     }
     if (this.authorized && !this.transactionActive && !this.startFailed) await this.startTransaction();
@@ -337,7 +345,7 @@ export class Charger {
     if (this.userPaused) return this.enter("ChargingPausedEVSE");
     const ieff = this.env.ieff();
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
-    this.pwmIfChanged(ieff);
+    this.pwm.offerIfChanged(ieff);
     if (this.evRequestsPower) {
       this.emitChargingState("ChargingStarted");
       return this.enter("Charging");
@@ -372,7 +380,7 @@ export class Charger {
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
     this.checkSoftOverCurrent();
     if (this.faulted) return;
-    this.pwmRateLimited(ieff);
+    this.pwm.offerRateLimited(ieff);
     this.iec.allowPowerOn(); // re-issued after a fault clears (no event) [D1]
   }
 
@@ -388,7 +396,7 @@ export class Charger {
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
     this.checkSoftOverCurrent();
     if (this.faulted) return;
-    this.pwmRateLimited(ieff);
+    this.pwm.offerRateLimited(ieff);
     if (this.evRequestsPower && this.iec.pwmRunning) this.enter("Charging");
   }
 
@@ -433,9 +441,8 @@ export class Charger {
     }
     if (inState < T_STEP_EF_F_MS + T_STEP_EF_X1_MS) return;
     this.stepEF = null;
-    const duty = dutyPercentForCurrent(this.capSimplified(step.currentA));
-    if (duty === null || this.faulted) this.iec.x1();
-    else this.setPwm(duty, this.capSimplified(step.currentA));
+    if (this.faulted) this.iec.x1();
+    else this.pwm.offer(step.currentA);
     this.enter(step.returnState);
   }
 
@@ -457,7 +464,7 @@ export class Charger {
     // The one place EvseState changes, so the one place it is logged (http-api.md: a line per state change).
     this.env.log(`state ${from} -> ${next}`);
     this.transitions++;
-    if (next !== "Charging" && next !== "ChargingPausedEV") this.overCurrentSince = null;
+    if (next !== "Charging" && next !== "ChargingPausedEV") this.overCurrent.reset();
     const iec = this.iec;
     switch (next) {
       case "Disabled": {
@@ -498,7 +505,7 @@ export class Charger {
         this.energySeen = true;
         this.legacyWakeupDone = false;
         iec.allowPowerOn();
-        this.pwmIfChanged(this.env.ieff());
+        this.pwm.offerIfChanged(this.env.ieff());
         break;
       case "ChargingPausedEV":
         this.emitChargingState("ChargingPausedEV");
@@ -667,71 +674,9 @@ export class Charger {
     this.env.setSelectedProtocol("Unknown");
   }
 
-  /** §7.2: with hack_simplified_mode_limit_10A the offer is capped at 10 A in simplified mode. */
-  private capSimplified(currentA: number): number {
-    return this.env.config.hack_simplified_mode_limit_10A && this.iec.simplifiedMode ? Math.min(currentA, 10) : currentA;
-  }
-
-  private setPwm(duty: number, currentA: number): void {
-    this.iec.pwm(duty, currentA);
-    for (const e of this.iec.takeSynthesized()) this.onCpEvent(e);
-  }
-
-  private pwmIfChanged(ieff: number): void {
-    const currentA = this.capSimplified(ieff);
-    const duty = dutyPercentForCurrent(currentA);
-    if (duty === null) this.iec.x1();
-    else if (duty !== this.iec.dutyPercent) this.setPwm(duty, currentA);
-  }
-
-  /** Duty changes of a running PWM at most every 5 s; switching PWM on is immediate [Q28]. */
-  private pwmRateLimited(ieff: number): void {
-    const currentA = this.capSimplified(ieff);
-    const duty = dutyPercentForCurrent(currentA);
-    if (duty === null) return this.iec.x1();
-    if (!this.iec.pwmRunning) return this.setPwm(duty, currentA);
-    if (duty !== this.iec.dutyPercent && this.now - this.iec.lastPwmChangeAt >= PWM_CHANGE_INTERVAL_MS) {
-      this.setPwm(duty, currentA);
-    }
-  }
-
   // §14.5
   private checkSoftOverCurrent(): void {
-    const current = this.env.latestMeter()?.current_A;
-    if (current?.L1 === undefined || current.L2 === undefined || current.L3 === undefined) return;
-    const cfg = this.env.config;
-    const limit = (this.iec.advertisedA + cfg.soft_over_current_measurement_noise_A) * (1 + cfg.soft_over_current_tolerance_percent / 100);
-    if (Math.max(current.L1, current.L2, current.L3) <= limit) {
-      this.overCurrentSince = null;
-      return;
-    }
-    this.overCurrentSince ??= this.now;
-    if (this.now - this.overCurrentSince >= cfg.soft_over_current_timeout_ms) {
-      this.overCurrentSince = null;
-      this.env.raiseError(OVER_CURRENT_FAILURE, "", `current above ${limit.toFixed(2)} A for ${cfg.soft_over_current_timeout_ms} ms`);
-    }
-  }
-
-  // §7.5
-  private readPp(): number {
-    let ampacity: Ampacity;
-    try {
-      ampacity = this.env.board.ac_read_pp_ampacity().ampacity;
-    } catch (err) {
-      this.env.log(`ac_read_pp_ampacity failed: ${(err as Error).message}`);
-      return 0;
-    }
-    switch (ampacity) {
-      case "A_13":
-        return 13;
-      case "A_20":
-        return 20;
-      case "A_32":
-        return 32;
-      case "A_63_3ph_70_1ph":
-        return this.env.capabilities()?.max_phase_count_import === 1 ? 70 : 63; // [Q10]
-      case "None":
-        return 0;
-    }
+    const message = this.overCurrent.check(this.env.latestMeter()?.current_A, this.iec.advertisedA, this.now);
+    if (message !== null) this.env.raiseError(OVER_CURRENT_FAILURE, "", message);
   }
 }
