@@ -35,6 +35,8 @@ export interface ControlTarget {
 
 /** Validates `body`, applies it and answers the status summary as it is afterwards. */
 export async function applyControl(evse: ControlTarget, body: unknown): Promise<StatusSummary> {
+  // valibot's object schemas take an array for an object (`[]` has no unknown key to refuse).
+  if (Array.isArray(body)) throw new ApiError(400, "invalid_body", "invalid control request: body must be a JSON object", [{ path: "", message: "expected an object, got an array" }]);
   const parsed = v.safeParse(ControlSchema, body, { abortEarly: false });
   if (!parsed.success) throw validationError("invalid control request", parsed.issues);
   const request = parsed.output;
