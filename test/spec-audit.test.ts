@@ -220,7 +220,7 @@ describe("integration.md §1–2: status and local control", () => {
       const r = await srv.fetch(`${E}/control`, { method: m });
       expect(r.status).toBe(405);
       expect(r.headers.get("allow")).toContain("PUT");
-      expect((await r.json()).error).toBeString();
+      expect(((await r.json()) as { error: unknown }).error).toBeString();
     }
     for (const m of ["PUT", "POST", "DELETE"]) expect((await srv.fetch(`${E}/status`, { method: m })).status).toBe(405);
     for (const i of ["0", "2", "x", "-1"]) {
