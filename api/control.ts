@@ -4,6 +4,7 @@
 // anything: a refused request changes nothing.
 import * as v from "valibot";
 import { KernelNotStartedError, type EvseKernel } from "../core/kernel-api.ts";
+import { refuseArrayAsObject } from "./array-as-object.ts";
 import { ApiError, validationError } from "./errors.ts";
 import { statusSummary, type StatusSummary } from "./status.ts";
 
@@ -35,10 +36,9 @@ export interface ControlTarget {
 
 /** Validates `body`, applies it and answers the status summary as it is afterwards. */
 export async function applyControl(evse: ControlTarget, body: unknown): Promise<StatusSummary> {
-  // valibot's object schemas take an array for an object (`[]` has no unknown key to refuse).
-  if (Array.isArray(body)) throw new ApiError(400, "invalid_body", "invalid control request: body must be a JSON object", [{ path: "", message: "expected an object, got an array" }]);
   const parsed = v.safeParse(ControlSchema, body, { abortEarly: false });
   if (!parsed.success) throw validationError("invalid control request", parsed.issues);
+  refuseArrayAsObject("invalid control request", body, parsed.output);
   const request = parsed.output;
   const limit = request.max_current_A;
   const hardwareMax = evse.kernel.status().hardware_max_current_A;

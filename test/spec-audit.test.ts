@@ -100,7 +100,17 @@ describe("integration.md §1–2: status and local control", () => {
       expect(Array.isArray(r.body.details)).toBe(true);
     }
     expect((await status(srv)).max_current_A).toBe(10);
-  });
+
+    // The same quirk one level down: an array where the contract has an object is a 400 naming it.
+    const validUntil = new Date(Date.now() + 3_600_000).toISOString();
+    const nested = await srv.post(`${E}/energy/enforce_limits`, { uuid: "em", valid_until: validUntil, limits_root_side: [] });
+    expect(nested.status).toBe(400);
+    expect(nested.body.details).toEqual([{ path: "limits_root_side", message: "expected an object, got an array" }]);
+    expect((await srv.get(`${E}/vars/enforced_limits`)).body).toBeNull();
+    const ok = await srv.post(`${E}/energy/enforce_limits`, { uuid: "em", valid_until: validUntil, limits_root_side: { ac_max_current_A: 8 } });
+    expect(ok.status).toBe(200);
+    expect((await status(srv)).max_current_A).toBe(8);
+  }, 20_000);
 
   test("each subset of the body is applied and answered 200 with the §1 summary; bad values are 400 naming the field", async () => {
     const srv = await start({ config: { disable_authentication: true }, waitReady: true });

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import { COMMAND_NAMES, KernelNotStartedError, type CommandName } from "../../core/kernel-api.ts";
 import { COMMAND_ARGS } from "../../core/types/index.ts";
+import { refuseArrayAsObject } from "../array-as-object.ts";
 import { readJsonObject } from "../body.ts";
 import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
 import { ApiError, notFound, validationError } from "../errors.ts";
@@ -20,6 +21,7 @@ export function commandsRoutes(ctx: ApiContext): Hono {
     const body = await readJsonObject(c);
     const parsed = v.safeParse(COMMAND_ARGS[name] as v.GenericSchema, body, { abortEarly: false });
     if (!parsed.success) throw validationError(`invalid arguments for ${name}`, parsed.issues);
+    refuseArrayAsObject(`invalid arguments for ${name}`, body, parsed.output);
     try {
       const result = await evse.kernel.command(name, parsed.output as Record<string, unknown>);
       return c.json({ result: result === undefined ? null : result });
