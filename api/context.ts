@@ -50,8 +50,13 @@ export interface ApiContext {
 export function evseOf(ctx: ApiContext, c: Context): EvseRuntime {
   const raw = c.req.param("i") ?? "";
   const evse = /^[1-9][0-9]{0,5}$/.test(raw) ? ctx.evses[Number(raw) - 1] : undefined;
-  if (!evse) throw new ApiError(404, "unknown_evse", `no EVSE with index "${raw}" (there ${ctx.evses.length === 1 ? "is 1 EVSE" : `are ${ctx.evses.length} EVSEs`}, counted from 1)`);
+  if (!evse) throw unknownEvse(raw, ctx.evses.length);
   return evse;
+}
+
+/** The 404 for an EVSE index that is not configured (also the MQTT bridge's answer). */
+export function unknownEvse(raw: string, count: number): ApiError {
+  return new ApiError(404, "unknown_evse", `no EVSE with index "${raw}" (there ${count === 1 ? "is 1 EVSE" : `are ${count} EVSEs`}, counted from 1)`);
 }
 
 /** Handler for a known path asked with a method it does not serve. */
