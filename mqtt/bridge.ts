@@ -237,6 +237,13 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
     }
     const m = evseTopic.exec(topic);
     if (!m) return;
+    if (packet.retain) {
+      // A retained message replayed by the broker at subscribe time (a live message arrives with
+      // the flag cleared): acting on it would repeat an old command, or undo a newer setting, on
+      // every reconnect — a broker restart would change what the charger does.
+      log(`WARNING MQTT: ignoring the retained message on ${topic}: commands and control values act once, when published: publish them without retain`);
+      return;
+    }
     const [, index, command, field] = m;
     const e = byIndex.get(Number(index));
     if (!e) {

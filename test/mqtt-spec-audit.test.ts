@@ -434,6 +434,25 @@ describe("integration.md §3–§4 with the default prefixes", () => {
   }, 40_000);
 });
 
+describe("retained messages on the command and control topics", () => {
+  test("a retained command or control value is acted on when published, never again from the broker's store at a (re)connect", async () => {
+    const P = `auditRetain/${crypto.randomUUID().slice(0, 8)}`;
+    const w = await watching(broker, [`${P}/#`]);
+    await w.publish(`${P}/evse/1/control/enabled/set`, "OFF", { retain: true });
+    await w.publish(`${P}/evse/1/cmd/get_evse`, "{}", { retain: true });
+    const srv = await start({ mqtt: { url: broker.url, username: broker.username, password: broker.password, topic_prefix: P, homeassistant: { enabled: false } } });
+    await w.waitFor((m) => m.topic === `${P}/evse/1/status`, 8000, "status");
+    await until("the replays are logged", async () => srv.output.join("\n"), (out) => out.includes(`ignoring the retained message on ${P}/evse/1/cmd/get_evse`) && out.includes(`ignoring the retained message on ${P}/evse/1/control/enabled/set`));
+    await Bun.sleep(500);
+    expect((await srv.get("/api/v1/evses/1/status")).body.enabled).toBe(true);
+    expect(w.on(`${P}/evse/1/cmd/get_evse/result`)).toEqual([]);
+    // Published now (retained or not), it acts.
+    await w.publish(`${P}/evse/1/control/enabled/set`, "OFF", { retain: true });
+    await until("disabled", () => srv.get("/api/v1/evses/1/status"), (r) => r.body.enabled === false);
+    await srv.stop();
+  }, 20_000);
+});
+
 describe("MQTT 3.1.1 and TLS", () => {
   test("protocol_version 4: status, commands, control and the last will work", async () => {
     const P = `audit311/${crypto.randomUUID().slice(0, 8)}`;
