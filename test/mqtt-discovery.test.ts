@@ -60,5 +60,12 @@ describe("plain control values", () => {
       expect((err as ApiError).status).toBe(400);
       expect((err as ApiError).details[0]!.path).toBe(field);
     }
+    let huge: unknown;
+    try {
+      controlBodyOf("max_current_A", "x".repeat(100_000));
+    } catch (e) {
+      huge = e;
+    }
+    expect((huge as ApiError).message.length).toBeLessThan(200);
   });
 });
