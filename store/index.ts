@@ -7,3 +7,4 @@ export type { EvseKv } from "./evse-kv.ts";
 export { SimPlugState } from "./sim-plug-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";
+export type { OcppStore, QueuedMessage, GlobalKv, OcppTransactionRow } from "./ocpp-store.ts";

@@ -15,3 +15,5 @@ export {
 export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
 export { parseConfig, type AppConfig } from "./parse-config.ts";
 export { loadConfigFile } from "./load-config.ts";
+export { AuthOptionsSchema, OcppOptionsSchema, type AuthOptions, type OcppOptions } from "./ocpp-options.ts";
+export * from "./ocpp-keys.ts";
