@@ -84,6 +84,17 @@ export class TokenFrontEnd {
     return true;
   }
 
+  /** Why an EVSE cannot take a new authorization, for the log. */
+  private busy(e: FrontEndEvse): string {
+    const v = e.view;
+    if (!v.enabled) return "disabled";
+    if (e.faulted()) return "faulted";
+    if (v.transaction) return "transaction running";
+    if (v.finishing) return "finishing";
+    if (v.authorized || this.waiting.has(v.index)) return "already authorized";
+    return v.reserved ? "reserved" : "free";
+  }
+
   private select(idTag: string, parent: string | undefined, parentKnown: boolean, wanted?: number): FrontEndEvse | null {
     const all = this.o.evses;
     if (wanted !== undefined) {
@@ -126,6 +137,7 @@ export class TokenFrontEnd {
     }
     const anyTransaction = this.o.evses.some((e) => e.view.transaction !== null);
     if (!this.select(idTag, undefined, false, req.evse) && !(rfid && anyTransaction)) {
+      this.o.log(`token ${idTag}: no EVSE can take it (${this.o.evses.map((e) => `${e.view.index}: ${this.busy(e)}`).join("; ")})`);
       return { result: "NoConnectorAvailable", authorization_status: null, evse: null };
     }
 
@@ -148,7 +160,10 @@ export class TokenFrontEnd {
       }
     }
     if (verdict.status !== "Accepted") return { result: "Rejected", authorization_status: verdict.status, evse: null };
-    if (!target) return { result: "NoConnectorAvailable", authorization_status: verdict.status, evse: null };
+    if (!target) {
+      this.o.log(`token ${idTag}: no EVSE can take it (${this.o.evses.map((e) => `${e.view.index}: ${this.busy(e)}`).join("; ")})`);
+      return { result: "NoConnectorAvailable", authorization_status: verdict.status, evse: null };
+    }
 
     const index = target.view.index;
     const reservation = target.view.reserved ? this.o.reservationOn(index) : null;

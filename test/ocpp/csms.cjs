@@ -166,3 +166,7 @@ ocppHttp.listen(0, "127.0.0.1", () => {
   });
 });
 process.on("SIGTERM", () => process.exit(0));
+// The test runner owns our stdin: when it goes away, so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdin.resume();
