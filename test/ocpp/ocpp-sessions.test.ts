@@ -56,7 +56,8 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     expect(auth.body).toEqual({ result: "Authorized", authorization_status: "Accepted", evse: 1 });
     expect(await csms.calls("Authorize")).toEqual([{ idTag: "RFID0001" }]);
     const start = await csms.waitCall("StartTransaction");
-    expect(start).toMatchObject({ connectorId: 1, idTag: "RFID0001", meterStart: expect.any(Number) });
+    expect(start).toMatchObject({ connectorId: 1, idTag: "RFID0001" });
+    expect(typeof start.meterStart).toBe("number");
     await csms.waitCall("StatusNotification", (p) => p.status === "Charging");
     const stop = await srv.post("/api/v1/tokens", RFID("RFID0001"));
     expect(stop.body).toEqual({ result: "Stopped", authorization_status: null, evse: 1 });
@@ -67,7 +68,8 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     expect(signed.map((s: any) => s.context)).toEqual(["Transaction.Begin", "Transaction.End"]);
     expect(signed.every((s: any) => s.value.startsWith("OCMF|"))).toBe(true);
     await srv.post("/api/v1/evses/1/sim/car", { script: "unplug", replace: true });
-    await csms.waitCall("StatusNotification", (p) => p.status === "Available" && p.connectorId === 1 && true, 10_000);
+    await csms.waitFor(() => true, 1);
+    for (let i = 0; i < 100 && (await statuses(csms)).length < 5; i++) await Bun.sleep(100);
     expect(await statuses(csms)).toEqual(["Available", "Preparing", "Charging", "Finishing", "Available"]);
     await noSchemaFailures(csms);
   }));
