@@ -4,10 +4,12 @@ import { Hono } from "hono";
 import { routePath } from "hono/route";
 import { bearerAuth } from "./auth.ts";
 import { methodNotAllowed, type ApiContext } from "./context.ts";
+import { crossSiteGuard } from "./cross-site.ts";
 import { ApiError, renderError } from "./errors.ts";
 import { writeLog } from "./log.ts";
 import { openApiDocument } from "./openapi.ts";
 import { commandsRoutes } from "./routes/commands.ts";
+import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { energyRoutes } from "./routes/energy.ts";
@@ -32,6 +34,8 @@ export function createApp(ctx: ApiContext): Hono {
   });
   if (ctx.logger) app.use("/api/v1/evses/*", writeLog(ctx.logger, ctx.evses));
   app.use("/api/*", bearerAuth(ctx.token));
+  // After the token check: for /api/ a 401 comes before any other error (http-api.md).
+  app.use("*", crossSiteGuard());
 
   app.get("/healthz", (c) => {
     const evses = ctx.evses.map((e) => ({ index: e.index, ...e.board.health() }));
@@ -54,7 +58,7 @@ export function createApp(ctx: ApiContext): Hono {
   app.all("/openapi.json", methodNotAllowed(["GET"]));
   app.route("/", docsRoutes(openapi));
 
-  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes]) {
+  for (const group of [evsesRoutes, varsRoutes, commandsRoutes, eventsRoutes, energyRoutes, sessionsRoutes, simRoutes, controlRoutes]) {
     app.route("/api/v1/evses", group(ctx));
   }
   app.route("/api/v1/system", systemRoutes(ctx));

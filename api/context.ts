@@ -3,6 +3,7 @@
 import type { Context } from "hono";
 import type { EvseKernel } from "../core/kernel-api.ts";
 import type { BoardHandle } from "../rt-worker/board-handle.ts";
+import type { LocalLimitKeeper } from "./control.ts";
 import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -18,6 +19,8 @@ export interface EvseRuntime {
   publications: PublicationLog;
   /** The EVSE's session history (GET …/sessions); absent when nothing keeps one. */
   sessions?: Pick<SessionHistory, "listSessions">;
+  /** Keeps PUT …/control's limit across restarts; absent: not kept. */
+  localLimit?: LocalLimitKeeper;
 }
 
 /** Shown in /healthz: the charger works without its file, but an operator must learn of it. */

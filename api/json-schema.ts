@@ -18,7 +18,7 @@ type AnySchema = v.GenericSchema & {
   pipe?: ({ kind: string; type: string; requirement?: unknown } | AnySchema)[];
 };
 
-function applyAction(out: JsonSchema, action: { type: string; requirement?: unknown }): void {
+function applyAction(out: JsonSchema, action: { type: string; requirement?: unknown; description?: unknown }): void {
   const isArray = out.type === "array";
   switch (action.type) {
     case "integer":
@@ -42,6 +42,9 @@ function applyAction(out: JsonSchema, action: { type: string; requirement?: unkn
       break;
     case "regex":
       out.pattern = (action.requirement as RegExp).source;
+      break;
+    case "description":
+      out.description = (action as { description?: unknown }).description;
       break;
     case "check":
       if (action.requirement === isRfc3339DateTime) out.format = "date-time";

@@ -2,6 +2,7 @@
 // publication logs (sessions, energy) and the board inputs (relay switches); the real-time
 // worker's own counters (reports, reaction latency, trips) are read from shared memory at render.
 // Metric table: docs/metrics.md.
+import type { KernelStatus } from "../core/kernel-api.ts";
 import type { BoardInput } from "../core/ports.ts";
 import { REACT_BUCKETS_US } from "../rt-worker/shm-layout.ts";
 import type { Publication } from "./publications.ts";
@@ -20,6 +21,10 @@ export interface WorkerCounters {
 export interface MetricsSource {
   index: number;
   board: object;
+  /** Local control and site share gauges (integration.md §2, §6); absent: none. */
+  kernel?: { status(): Pick<KernelStatus, "failsafe" | "local_limit_A" | "site_share_A"> };
+  /** The EVSE's publication log: its open event streams are a gauge. */
+  publications?: { readonly subscriberCount: number };
 }
 
 function workerCounters(board: object): WorkerCounters | null {
@@ -179,7 +184,27 @@ export class Metrics {
       out.push(`evse_rt_reaction_latency_seconds_sum${labels({ evse })} ${r.sumUs / 1e6}`);
       out.push(`evse_rt_reaction_latency_seconds_count${labels({ evse })} ${r.count}`);
     }
+    const statuses = [...sources].sort((a, b) => a.index - b.index).flatMap((s) => (s.kernel ? [{ evse: s.index, st: s.kernel.status() }] : []));
+    family("gauge", "evse_control_failsafe_active", "1 while PUT …/control's local limit has fallen back to control.failsafe_current_A.", statuses.map(({ evse, st }) => [{ evse }, st.failsafe ? 1 : 0]));
+    family(
+      "gauge",
+      "evse_control_local_limit_amperes",
+      "Standing local current limit set by PUT …/control (EVSEs without one have no sample).",
+      statuses.flatMap(({ evse, st }): [Record<string, number>, number][] => (st.local_limit_A === null ? [] : [[{ evse }, st.local_limit_A]])),
+    );
+    family(
+      "gauge",
+      "evse_site_share_amperes",
+      "This EVSE's share of site.max_current_A (no sample without a site limit).",
+      statuses.flatMap(({ evse, st }): [Record<string, number>, number][] => (st.site_share_A === null ? [] : [[{ evse }, st.site_share_A]])),
+    );
     family("gauge", "evse_rt_reaction_latency_max_seconds", "Longest reaction since the worker started.", perWorker((w) => w.reaction.maxUs / 1e6));
+    family(
+      "gauge",
+      "evse_event_stream_subscribers",
+      "Open event streams (GET /api/v1/evses/{i}/events) of the EVSE.",
+      [...sources].sort((a, b) => a.index - b.index).flatMap((s): [Record<string, number>, number][] => (s.publications ? [[{ evse: s.index }, s.publications.subscriberCount]] : [])),
+    );
     counter(
       "evse_api_requests_total",
       "HTTP requests by method, route and status.",

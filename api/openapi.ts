@@ -5,7 +5,9 @@
 import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
 import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX, SessionPageSchema } from "../store/index.ts";
+import { ControlSchema } from "./control.ts";
 import { toJsonSchema } from "./json-schema.ts";
+import { StatusSummarySchema } from "./status.ts";
 import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
 
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -78,6 +80,8 @@ export function openApiDocument(version: string): object {
     EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
     SimState: SIM_STATE,
     SessionPage: toJsonSchema(SessionPageSchema),
+    StatusSummary: toJsonSchema(StatusSummarySchema),
+    Control: toJsonSchema(ControlSchema),
   };
   for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
 
@@ -207,6 +211,27 @@ export function openApiDocument(version: string): object {
         summary: "Apply limits from an energy manager",
         requestBody: { required: true, content: json(ref("EnforcedLimits")) },
         responses: responses({ "200": { description: "Applied", content: json({ type: "object", required: ["result"], properties: { result: { type: "null" } } }) } }, { body: true }),
+      },
+    },
+    "/api/v1/evses/{i}/status": {
+      get: {
+        security: secured,
+        parameters: [evseParam],
+        summary: "Status summary for energy managers: state, CP, plug, charging, limits, phases, meter values, session, errors",
+        responses: responses({ "200": { description: "The status summary", content: json(ref("StatusSummary")) } }),
+      },
+    },
+    "/api/v1/evses/{i}/control": {
+      put: {
+        security: secured,
+        parameters: [evseParam],
+        summary:
+          "Local control: enabled (enable_disable as LocalAPI), max_current_A (standing limit; 0 pauses, 6…hardware maximum, null removes it; persisted), phases (1 or 3). Any PUT refreshes the control.failsafe_timeout_s timer",
+        requestBody: { required: true, content: json(ref("Control")) },
+        responses: responses(
+          { "200": { description: "Applied; the status summary afterwards", content: json(ref("StatusSummary")) } },
+          { body: true, conflict: "Phase switch the hardware cannot make (while charging, or more phases than it has), or enabled/phases before the kernel has started" },
+        ),
       },
     },
     "/api/v1/evses/{i}/sim": {

@@ -27,6 +27,8 @@ export function encodeSse(id: number, name: string, value: unknown): string {
 export class Subscriber {
   private queue: Publication[] = [];
   private wake: (() => void) | null = null;
+  /** Set while a socket write waits for room: only closing ends that wait early. */
+  private closeWake: (() => void) | null = null;
   private closedFlag = false;
   private closeListeners: (() => void)[] = [];
   /** Why the stream was closed by the server (overflow), if it was. */
@@ -62,6 +64,30 @@ export class Subscriber {
     return out;
   }
 
+  /**
+   * Resolves true when `write` (a socket write waiting for room) settles, false when the
+   * subscriber is closed first (overflow, or the reader went away). Allocates only while the
+   * socket is full, and nothing here outlives the wait.
+   */
+  whileWriting(write: Promise<unknown>): Promise<boolean> {
+    if (this.closedFlag) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        if (this.closeWake === wake) this.closeWake = null;
+        resolve(ok);
+      };
+      const wake = () => finish(false);
+      this.closeWake = wake;
+      write.then(
+        () => finish(true),
+        () => finish(false),
+      );
+    });
+  }
+
   /** Resolves when a message is queued, the subscriber is closed, or `ms` pass. */
   wait(ms: number): Promise<void> {
     if (this.queue.length > 0 || this.closedFlag) return Promise.resolve();
@@ -84,6 +110,9 @@ export class Subscriber {
     this.queue = [];
     this.detach(this);
     this.notify();
+    const closeWake = this.closeWake;
+    this.closeWake = null;
+    closeWake?.();
     for (const listener of this.closeListeners) listener();
   }
 
@@ -109,6 +138,8 @@ export class PublicationLog {
   private readonly last = new Map<VariableName, Publication>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly listeners: ((p: Publication) => void)[] = [];
+  /** values() as JSON, kept until the next publication: GET …/vars is read far more often. */
+  private valuesText: string | null = null;
 
   constructor(options: PublicationLogOptions = {}) {
     this.bufferSize = options.bufferSize ?? 4096;
@@ -121,6 +152,7 @@ export class PublicationLog {
     const p: Publication = { id, name, value, wire: encodeSse(id, name, value) };
     this.ring[id % this.bufferSize] = p;
     this.last.set(name, p);
+    this.valuesText = null;
     for (const s of this.subscribers) s.push(p);
     for (const listener of this.listeners) listener(p);
     return p;
@@ -145,6 +177,11 @@ export class PublicationLog {
     const out = {} as Record<VariableName, unknown>;
     for (const name of VARIABLE_NAMES) out[name] = this.value(name);
     return out;
+  }
+
+  /** values() as JSON text, serialized once per publication rather than once per request. */
+  valuesJson(): string {
+    return (this.valuesText ??= JSON.stringify(this.values()));
   }
 
   /** The last publication of every variable that has one, in ascending id order. */

@@ -245,6 +245,20 @@ export class Charger {
     }
   }
 
+  /** The token value of the session (integration.md §1 `id_tag`). */
+  get idTag(): string | null {
+    return this.session !== null && this.token !== null ? this.token.id_token.value : null;
+  }
+
+  /** Imported energy of the running transaction, or of the last one until the next session. */
+  sessionEnergyWh(latest: Powermeter | null): number {
+    const start = this.record?.start_meter_value.energy_Wh_import.total;
+    const now = latest?.energy_Wh_import.total;
+    if (start !== undefined && now !== undefined) this.lastTransactionWh = Math.max(0, now - start);
+    return this.lastTransactionWh;
+  }
+  private lastTransactionWh = 0;
+
   /** Effective PP ampacity while the session holds one (0 = unknown / not a socket). */
   get cableLimitA(): number {
     return this.cableA;
@@ -449,9 +463,11 @@ export class Charger {
     }
     if (inState < T_STEP_EF_F_MS + T_STEP_EF_X1_MS) return;
     this.stepEF = null;
-    const duty = dutyPercentForCurrent(this.capSimplified(step.currentA));
+    // A limit lowered during the step (site share, local control) applies to the return PWM too.
+    const returnA = this.capSimplified(Math.min(step.currentA, this.env.ieff()));
+    const duty = dutyPercentForCurrent(returnA);
     if (duty === null || this.faulted) this.iec.x1();
-    else this.setPwm(duty, this.capSimplified(step.currentA));
+    else this.setPwm(duty, returnA);
     this.enter(step.returnState);
   }
 
@@ -573,6 +589,7 @@ export class Charger {
 
   private startSession(reason: "EVConnected" | "Authorized", token?: ProvidedIdToken, validationReservationId?: number): void {
     const session: Session = { uuid: this.env.newUuid(), started_by: reason };
+    this.lastTransactionWh = 0;
     const reservation = this.env.reservation;
     if (reservation.active) {
       const id = reservation.reservationId!;
@@ -709,6 +726,7 @@ export class Charger {
         signed = {};
       }
     }
+    this.sessionEnergyWh(this.env.latestMeter());
     this.record = null;
     this.env.store.clear();
     this.transactionActive = false;

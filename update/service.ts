@@ -73,9 +73,14 @@ export class UpdateService {
     try {
       return await this.#receive(req, reader, transactions);
     } catch (err) {
-      // The client is still sending: take the rest of the body (and throw it away) so it gets
-      // to read the refusal instead of stalling on a full socket.
-      if (reader !== null) await drain(reader, this.#opts.maxBytes * 2 + (1 << 20));
+      // Too large: stop reading at once; the server answers and ends the connection
+      // (api/server.ts). Any other refusal of an authenticated client: take the rest of the body
+      // (up to the size limit, thrown away) so that it gets to read the answer instead of
+      // failing on a connection closed while it sends.
+      if (reader !== null) {
+        if (err instanceof UpdateRejected && err.status === 413) reader.cancel().catch(() => {});
+        else await drain(reader, this.#opts.maxBytes + (1 << 20));
+      }
       throw err;
     }
   }
@@ -128,7 +133,7 @@ interface BodyReader {
   cancel(): Promise<void>;
 }
 
-/** The body's chunks; stopping early leaves the rest unread (not cancelled) for drain(). */
+/** The body's chunks; stopping early leaves the rest for receive() to drain or cancel. */
 async function* chunks(reader: BodyReader): AsyncGenerator<Uint8Array> {
   for (;;) {
     const { done, value } = await reader.read();

@@ -4,7 +4,7 @@
 // UPDATE_EXIT_CODE it starts the file again. While the trial marker exists (an update was
 // installed) the child must answer GET /healthz with 200 within update.health_timeout_s;
 // otherwise, or if it exits first, the supervisor stops it, puts .previous back and starts that.
-import { loadConfigFile } from "../core/config/index.ts";
+import { loadConfigFile } from "../api/config-file.ts";
 import { commit, onTrial, pathsFor, rollback, type UpdatePaths } from "./install.ts";
 import { COMPILED, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./service.ts";
 

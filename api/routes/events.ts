@@ -1,56 +1,50 @@
-// GET …/{i}/events: the publication log as server-sent events. The stream is pull-driven: a
-// message leaves the subscriber's queue only when the socket takes it, so a slow reader piles up
-// in its own queue (closed at 10,000 by PublicationLog) and never slows the kernel or others.
+// GET …/{i}/events: the publication log as server-sent events. The stream is a `type: "direct"`
+// one: a message leaves the subscriber's queue only when the socket has room for the previous
+// write (write() returns a promise while it is full), so a slow reader piles up in its own queue
+// (closed at 10,000 by PublicationLog) and never slows the kernel or the other readers.
+// The subscriber lives exactly as long as the connection: the client going away (cancel, the
+// request's abort signal) closes it at once, and closing it ends the stream.
 import { Hono } from "hono";
 import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
-import type { Subscriber } from "../publications.ts";
+import type { Publication, Subscriber } from "../publications.ts";
 
 export const DEFAULT_KEEP_ALIVE_MS = 10_000;
 
-const encoder = new TextEncoder();
+const wires = (batch: Publication[]): string => {
+  let text = "";
+  for (const p of batch) text += p.wire;
+  return text;
+};
 
 export function sseStream(sub: Subscriber, keepAliveMs: number): ReadableStream<Uint8Array> {
-  let opened = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        // Closing from our side (overflow) must end the stream even while nobody is reading it.
-        sub.onClose(() => {
-          try {
-            controller.close();
-          } catch {
-            // already closed or cancelled by the reader
-          }
-        });
-      },
-      async pull(controller) {
-        // A first comment makes the server send the headers now, even with nothing to replay.
-        if (!opened) {
-          opened = true;
-          const first = sub.take();
-          controller.enqueue(encoder.encode(": connected\n\n" + first.map((p) => p.wire).join("")));
-          return;
-        }
-        for (;;) {
-          const batch = sub.take();
-          if (batch.length > 0) {
-            controller.enqueue(encoder.encode(batch.map((p) => p.wire).join("")));
-            return;
-          }
-          if (sub.closed) return; // onClose has closed the stream
+  return new ReadableStream({
+    type: "direct",
+    async pull(controller) {
+      // A first comment makes the server send the headers now, even with nothing to replay.
+      let text = ": connected\n\n" + wires(sub.take());
+      for (;;) {
+        const written = controller.write(text);
+        controller.flush();
+        // The socket is full: wait for room, or for the subscriber to be closed meanwhile.
+        if (typeof written !== "number" && !(await sub.whileWriting(written))) break;
+        if (sub.closed) break;
+        let batch = sub.take();
+        if (batch.length === 0) {
           await sub.wait(keepAliveMs);
-          if (sub.unsent === 0 && !sub.closed) {
-            controller.enqueue(encoder.encode(": keep-alive\n\n"));
-            return;
-          }
+          if (sub.closed) break;
+          batch = sub.take();
         }
-      },
-      cancel() {
-        sub.close();
-      },
+        text = batch.length > 0 ? wires(batch) : ": keep-alive\n\n";
+      }
+      // Closed by the server (a reader too far behind): end the connection now, dropping what
+      // the socket still holds, rather than wait for a reader that does not read. Rejecting
+      // with no reason aborts the response without an error report.
+      if (sub.reason !== null) throw undefined;
     },
-    { highWaterMark: 0 },
-  );
+    cancel() {
+      sub.close();
+    },
+  } as Bun.DirectUnderlyingSource) as ReadableStream<Uint8Array>;
 }
 
 export function eventsRoutes(ctx: ApiContext): Hono {
@@ -59,7 +53,7 @@ export function eventsRoutes(ctx: ApiContext): Hono {
   r.get("/:i/events", (c) => {
     const evse = evseOf(ctx, c);
     const sub = evse.publications.subscribe(c.req.header("last-event-id"));
-    c.req.raw.signal?.addEventListener("abort", () => sub.close());
+    c.req.raw.signal?.addEventListener("abort", () => sub.close(), { once: true });
     return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",

@@ -9,7 +9,7 @@ const isVariable = (name: string): name is VariableName => (VARIABLE_NAMES as re
 export function varsRoutes(ctx: ApiContext): Hono {
   const r = new Hono();
 
-  r.get("/:i/vars", (c) => c.json(evseOf(ctx, c).publications.values()));
+  r.get("/:i/vars", (c) => c.body(evseOf(ctx, c).publications.valuesJson(), 200, { "content-type": "application/json" }));
   r.all("/:i/vars", methodNotAllowed(["GET"]));
 
   r.get("/:i/vars/:name", (c) => {

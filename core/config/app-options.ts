@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { int } from "../types/schema-helpers.ts";
 import { AuthOptionsSchema, OcppOptionsSchema } from "./ocpp-options.ts";
+import { ControlOptionsSchema, SiteOptionsSchema } from "./site-options.ts";
 
 export const ApiOptionsSchema = v.strictObject({
   // An empty token counts as not set (http-api.md); parseConfig drops it.
@@ -40,6 +41,8 @@ export const GLOBAL_ENTRIES = {
   update: v.optional(UpdateOptionsSchema, () => ({})),
   ocpp: v.optional(OcppOptionsSchema, () => ({})),
   auth: v.optional(AuthOptionsSchema, () => ({})),
+  control: v.optional(ControlOptionsSchema, () => ({})),
+  site: v.optional(SiteOptionsSchema, () => ({})),
 } as const;
 
 export type GlobalOptionName = keyof typeof GLOBAL_ENTRIES;

@@ -8,6 +8,7 @@ import { ConfigError, type ConfigProblem } from "./config-error.ts";
 import { expandDottedKeys } from "./dotted-keys.ts";
 import { EVSE_ENTRIES, EvseConfigSchema, type EvseConfig } from "./evse-options.ts";
 import type { AuthOptions, OcppOptions } from "./ocpp-options.ts";
+import type { ControlOptions, SiteOptions } from "./site-options.ts";
 
 const SingleEvseFileSchema = v.strictObject({ ...GLOBAL_ENTRIES, ...EVSE_ENTRIES });
 
@@ -24,6 +25,8 @@ export interface AppConfig {
   update: { public_key?: string; max_size_mb: number; health_timeout_s: number };
   ocpp: OcppOptions;
   auth: AuthOptions;
+  control: ControlOptions;
+  site: SiteOptions;
   evses: EvseConfig[];
 }
 
@@ -65,12 +68,12 @@ export function parseConfig(raw: unknown, source: string): AppConfig {
   } else {
     const result = v.safeParse(SingleEvseFileSchema, expanded);
     if (!result.success) throw new ConfigError(source, problemsOf(result.issues, false));
-    const { api, board, storage, log_format, update, ocpp, auth, ...evse } = result.output;
-    global = { api, board, storage, log_format, update, ocpp, auth };
+    const { api, board, storage, log_format, update, ocpp, auth, control, site, ...evse } = result.output;
+    global = { api, board, storage, log_format, update, ocpp, auth, control, site };
     evses = [evse];
   }
 
   const api: AppConfig["api"] = { host: global.api.host, port: global.api.port };
   if (global.api.token !== undefined && global.api.token !== "") api.token = global.api.token;
-  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, ocpp: global.ocpp, auth: global.auth, evses };
+  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, ocpp: global.ocpp, auth: global.auth, control: global.control, site: global.site, evses };
 }

@@ -15,6 +15,8 @@ export interface SimThreadInit {
   options: SimBoardOptions;
   /** keep_plug_state_across_restart: start with the car plugged in (PLUGGED_IN, CP B). */
   startPluggedIn?: boolean;
+  /** The meter's accumulators (Wh per phase L1–L3) as the previous process left them. */
+  startMeter?: { import_Wh: number[]; export_Wh: number[] };
   /** Bench mode: no steps and no car; the bench drives the board through bench(). */
   bench?: boolean;
 }
@@ -91,6 +93,7 @@ const api = {
     }
     port = new SimBoardPort(shm);
     board = new SimBoard(init.options, performance.now());
+    if (init.startMeter) board.restoreMeter(init.startMeter.import_Wh, init.startMeter.export_Wh);
     car = new Car(init.startPluggedIn ? { initial: "PLUGGED_IN" } : {});
     benchMode = init.bench === true;
     mirror();
