@@ -102,6 +102,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     log: (line) => logger.info(line),
     now: clock.now,
     restart: (kind) => resetRequested?.(kind),
+    ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
     diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
   });
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];

@@ -17,7 +17,7 @@ import { CsmsConnection } from "./connection.ts";
 import { ConnectorStatus, type ChargePointStatus } from "./connector-status.ts";
 import { clip50, ocppErrorCode, type ChargePointErrorCode } from "./error-codes.ts";
 import { meterStart, sampledValues, type MeterValue, type ReadingContext } from "./meter-values.ts";
-import type { SmartChargingPort } from "./smart-charging-port.ts";
+import type { SmartChargingAdapter } from "./smart-charging-adapter.ts";
 import { TransactionQueue } from "./transaction-queue.ts";
 
 export type Registration = "Accepted" | "Pending" | "Rejected";
@@ -76,11 +76,9 @@ export class ChargePoint implements OcppAuthority {
   lastError: string | null = null;
   readonly metrics: OcppMetrics = { messages: new Map(), callErrors: 0 };
   frontEnd: TokenFrontEnd | null = null;
-  smartCharging: SmartChargingPort | null = null;
+  smartCharging: SmartChargingAdapter | null = null;
   /** ChangeAvailability waiting for a transaction to end: connector → type. */
   readonly scheduledAvailability = new Map<number, "Operative" | "Inoperative">();
-  /** RemoteStartTransaction chargingProfile, applied when that connector's transaction starts [D-O 6]. */
-  readonly pendingTxProfiles = new Map<number, unknown>();
   resetting: "Soft" | "Hard" | null = null;
 
   private bootTimer: ReturnType<typeof setTimeout> | null = null;
@@ -144,6 +142,8 @@ export class ChargePoint implements OcppAuthority {
     this.faultTimer = setInterval(() => this.pollFaults(), 250);
     this.scheduleAligned();
     void this.applyStoredAvailability();
+    // Profiles kept from the previous run apply from the start.
+    this.smartCharging?.applyAll();
   }
 
   async stop(): Promise<void> {
@@ -152,6 +152,7 @@ export class ChargePoint implements OcppAuthority {
     for (const e of this.evses) if (e.sampleTimer) clearInterval(e.sampleTimer);
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.queue.stop();
+    this.smartCharging?.stop();
     await this.connection.stop();
   }
 
@@ -355,7 +356,8 @@ export class ChargePoint implements OcppAuthority {
       local,
     );
     this.startSampling(e);
-    this.applyLimits(e.index);
+    // A RemoteStart profile held for this transaction applies now [D-O 6].
+    this.smartCharging?.transactionStarted(e.index);
   }
 
   private transactionFinished(e: OcppEvse, ev: SessionEvent): void {
@@ -390,7 +392,6 @@ export class ChargePoint implements OcppAuthority {
     e.startSigned = null;
     this.queue.enqueue("StopTransaction", payload, row.local);
     this.smartCharging?.transactionEnded(e.index);
-    this.applyLimits(e.index);
   }
 
   private startSampling(e: OcppEvse): void {
@@ -457,12 +458,8 @@ export class ChargePoint implements OcppAuthority {
           if (this.config.bool("StopTransactionOnInvalidId")) await e.kernel.command("stop_transaction", { request: { reason: "DeAuthorized" } }).catch(() => {});
         })();
       }
-      const profile = e ? this.pendingTxProfiles.get(e.index) : undefined;
-      if (e && profile && e.view.transaction?.uuid === row!.uuid) {
-        this.pendingTxProfiles.delete(e.index);
-        this.smartCharging?.set(e.index, { ...(profile as object), transactionId: result.transactionId } as never, result.transactionId);
-      }
-      if (e) this.applyLimits(e.index);
+      // A TxProfile naming this transactionId may apply from now on.
+      if (e) this.smartCharging?.apply(e.index);
     } else if (msg.action === "StopTransaction") {
       if (result) this.updateCache(payload.idTag, result.idTagInfo);
       const row = msg.tx !== null ? store.transactions.byLocal(msg.tx) : null;
@@ -538,41 +535,11 @@ export class ChargePoint implements OcppAuthority {
 
   // ---- smart charging (§5.7)
 
-  private readonly limitTimers = new Map<number, ReturnType<typeof setTimeout>>();
-  private readonly limited = new Set<number>();
-
   csmsTransactionId(evse: number): number | null {
     const e = this.evses[evse - 1];
     if (!e?.view.transaction) return null;
     const row = this.deps.store.transactions.byUuid(e.view.transaction.uuid);
     return row?.csms_id ?? null;
-  }
-
-  /** The composite limit of a connector through enforce_limits, now and at its next period boundary [D-O 7]. */
-  applyLimits(evse: number): void {
-    const sc = this.smartCharging;
-    const e = this.evses[evse - 1];
-    if (!sc || !e) return;
-    const old = this.limitTimers.get(evse);
-    if (old) clearTimeout(old);
-    this.limitTimers.delete(evse);
-    const now = this.deps.now();
-    const applied = sc.limitAt(evse, now, this.csmsTransactionId(evse));
-    // Never a limit of ours when no profile ever applied: the kernel keeps its own (D14).
-    if (applied.ampere === null && applied.phases === null && !this.limited.has(evse)) return;
-    if (applied.ampere === null && applied.phases === null) this.limited.delete(evse);
-    else this.limited.add(evse);
-    const validUntil = new Date(applied.nextChangeAt ?? now + 365 * 86400_000).toISOString();
-    const limits: Record<string, number> = {};
-    // No profile: no limit [D-O 8]; a large grant leaves the hardware and config limits in charge.
-    limits.ac_max_current_A = applied.ampere ?? 1e6;
-    if (applied.phases !== null) limits.ac_max_phase_count = applied.phases;
-    void e.kernel
-      .enforceLimits({ uuid: `ocpp_${evse}`, valid_until: validUntil, limits_root_side: limits, schedule: [] } as never)
-      .catch((err) => this.deps.log(`ocpp: enforce_limits on EVSE ${evse}: ${(err as Error).message}`));
-    if (applied.nextChangeAt !== null) {
-      this.limitTimers.set(evse, setTimeout(() => this.applyLimits(evse), Math.max(50, applied.nextChangeAt - now)));
-    }
   }
 
   // ---- visibility (§9)

@@ -9,7 +9,7 @@ import { TokenValidator } from "../auth/validator.ts";
 import { ChargePoint } from "./charge-point.ts";
 import { FirmwareManager } from "./firmware.ts";
 import { registerOperations } from "./operations.ts";
-import { MinimalSmartCharging } from "./smart-charging-minimal.ts";
+import { SmartChargingAdapter } from "./smart-charging-adapter.ts";
 
 export { ChargePoint } from "./charge-point.ts";
 export { TokenFrontEnd, type TokenResult, type TokenRequest } from "../auth/token-front-end.ts";
@@ -25,6 +25,8 @@ export interface FrontEndDeps {
   restart(kind: "Soft" | "Hard"): void;
   /** Configuration without secrets, for GetDiagnostics. */
   diagnosticsConfig(): unknown;
+  /** max_current_import_A: what GetCompositeSchedule shows where no profile applies (default 32). */
+  ratedCurrentA?: number;
 }
 
 export interface OcppVisibility {
@@ -56,7 +58,19 @@ export class ChargingFrontEnd {
     this.plain = evses;
     if (cp) {
       cp.frontEnd = this.tokens;
-      cp.smartCharging = new MinimalSmartCharging(deps.store.kv, deps.evseCount);
+      cp.smartCharging = new SmartChargingAdapter({
+        kv: deps.store.kv,
+        config: cp.config,
+        connectors: deps.evseCount,
+        ratedCurrentA: deps.ratedCurrentA ?? 32,
+        now: deps.now,
+        transactionOf: (connectorId) => {
+          const tx = cp.evses[connectorId - 1]?.view.transaction;
+          return tx ? { id: cp.csmsTransactionId(connectorId) ?? -1, startedAt: Date.parse(tx.started_at) } : null;
+        },
+        enforceLimits: (connectorId, limits) => cp.evses[connectorId - 1]!.kernel.enforceLimits(limits),
+        log: deps.log,
+      });
       const firmware = new FirmwareManager(cp, deps.diagnosticsConfig);
       registerOperations(cp, firmware);
     }

@@ -4,7 +4,7 @@
 // answers, and only then acts, so the answer is never delayed by our own calls.
 import type { OcppEvse } from "./charge-point.ts";
 import type { ChargePoint } from "./charge-point.ts";
-import type { ChargingProfile } from "./smart-charging-port.ts";
+import type { ChargingProfile } from "./smart-charging-adapter.ts";
 
 /** Runs `work` after the CALLRESULT has gone out. */
 const after = (work: () => unknown): void => {
@@ -43,7 +43,8 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
       if (!target) return { status: "Rejected" };
     }
     const index = target.index;
-    if (p.chargingProfile) cp.pendingTxProfiles.set(index, p.chargingProfile);
+    // Checked now, held until that transaction starts [D-O 6].
+    if (p.chargingProfile && cp.smartCharging?.setForRemoteStart(index, p.chargingProfile) !== "Accepted") return { status: "Rejected" };
     after(async () => {
       const result = await cp.frontEnd!.present({
         id_token: { value: p.idTag, type: "Central" },
@@ -52,7 +53,7 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
         prevalidated: !cp.config.bool("AuthorizeRemoteTxRequests"),
       });
       cp.deps.log(`ocpp: RemoteStartTransaction ${p.idTag} on ${index}: ${result.result}${result.authorization_status ? ` (${result.authorization_status})` : ""}`);
-      if (result.result !== "Authorized") cp.pendingTxProfiles.delete(index);
+      if (result.result !== "Authorized" && p.chargingProfile) cp.smartCharging?.dropRemoteStartProfile(index);
     });
     return { status: "Accepted" };
   });
@@ -181,33 +182,21 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
 
   c.handle("DataTransfer", () => ({ status: "UnknownVendorId" }));
 
+  // Smart charging (§5.7): smart-charging-adapter.ts decides, persists and applies (enforce_limits
+  // is queued in the kernel, so the answer is not delayed by it).
   c.handle("SetChargingProfile", (p: { connectorId: number; csChargingProfiles: ChargingProfile }) => {
     const sc = cp.smartCharging;
-    if (!sc) return { status: "NotSupported" };
-    if (p.connectorId < 0 || p.connectorId > n()) return { status: "Rejected" };
-    const purpose = p.csChargingProfiles.chargingProfilePurpose;
-    if (purpose === "TxProfile" && p.connectorId === 0) return { status: "Rejected" };
-    if (purpose === "ChargePointMaxProfile" && p.connectorId !== 0) return { status: "Rejected" };
-    const tx = p.connectorId > 0 ? cp.csmsTransactionId(p.connectorId) : null;
-    const status = sc.set(p.connectorId, p.csChargingProfiles, tx);
-    if (status === "Accepted") after(() => (p.connectorId === 0 ? cp.evses.forEach((e) => cp.applyLimits(e.index)) : cp.applyLimits(p.connectorId)));
-    return { status };
+    return { status: sc ? sc.set(p.connectorId, p.csChargingProfiles) : "NotSupported" };
   });
 
   c.handle("ClearChargingProfile", (p: { id?: number; connectorId?: number; chargingProfilePurpose?: ChargingProfile["chargingProfilePurpose"]; stackLevel?: number }) => {
     const sc = cp.smartCharging;
-    if (!sc) return { status: "Unknown" };
-    const status = sc.clear(p);
-    if (status === "Accepted") after(() => cp.evses.forEach((e) => cp.applyLimits(e.index)));
-    return { status };
+    return { status: sc ? sc.clear(p) : "Unknown" };
   });
 
   c.handle("GetCompositeSchedule", (p: { connectorId: number; duration: number; chargingRateUnit?: "A" | "W" }) => {
     const sc = cp.smartCharging;
-    if (!sc || p.connectorId < 0 || p.connectorId > n()) return { status: "Rejected" };
-    const schedule = sc.composite(p.connectorId, p.duration, p.chargingRateUnit, cp.deps.now());
-    if (!schedule) return { status: "Rejected" };
-    return { status: "Accepted", connectorId: p.connectorId, scheduleStart: schedule.startSchedule, chargingSchedule: schedule };
+    return sc ? sc.getCompositeSchedule(p) : { status: "Rejected" };
   });
 
   c.handle("UpdateFirmware", (p: { location: string; retrieveDate: string; retries?: number; retryInterval?: number }) => {
