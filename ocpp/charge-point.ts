@@ -3,6 +3,7 @@
 // CSMS operations (operations.ts) act on. An adapter only: it follows the kernel's publications and
 // sends it commands; charging never waits for it (§8).
 import type { AuthOptions, OcppOptions } from "../core/config/index.ts";
+import { ABSOLUTE_CURRENT_LIMIT_A } from "../core/energy-limits.ts";
 import type { EvseKernel } from "../core/kernel-api.ts";
 import type { Powermeter, SessionEvent, StopTransactionReason } from "../core/types/index.ts";
 import type { OcppStore, QueuedMessage } from "../store/index.ts";
@@ -150,6 +151,7 @@ export class ChargePoint implements OcppAuthority {
     for (const t of [this.bootTimer, this.alignedTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.faultTimer]) if (t) clearInterval(t);
     for (const e of this.evses) if (e.sampleTimer) clearInterval(e.sampleTimer);
+    for (const t of this.limitTimers.values()) clearTimeout(t);
     for (const r of this.reservations.values()) clearTimeout(r.timer);
     this.queue.stop();
     await this.connection.stop();
@@ -558,21 +560,21 @@ export class ChargePoint implements OcppAuthority {
     this.limitTimers.delete(evse);
     const now = this.deps.now();
     const applied = sc.limitAt(evse, now, this.csmsTransactionId(evse));
-    // Never a limit of ours when no profile ever applied: the kernel keeps its own (D14).
+    // Never a limit of ours while no profile ever applied: the kernel keeps its own (D14). Once one
+    // was sent it is kept fresh for good, since a lapsed energy-manager limit means 0 A (D14).
     if (applied.ampere === null && applied.phases === null && !this.limited.has(evse)) return;
-    if (applied.ampere === null && applied.phases === null) this.limited.delete(evse);
-    else this.limited.add(evse);
-    const validUntil = new Date(applied.nextChangeAt ?? now + 365 * 86400_000).toISOString();
+    this.limited.add(evse);
+    // Re-applied at the next period boundary, and at least twice a day so valid_until never lapses.
+    const reapplyAt = Math.min(applied.nextChangeAt ?? Infinity, now + 12 * 3600_000);
+    const validUntil = new Date(reapplyAt + 60_000).toISOString();
     const limits: Record<string, number> = {};
-    // No profile: no limit [D-O 8]; a large grant leaves the hardware and config limits in charge.
-    limits.ac_max_current_A = applied.ampere ?? 1e6;
+    // No profile: no limit [D-O 8]; the largest grant the kernel accepts leaves hardware and config in charge.
+    limits.ac_max_current_A = applied.ampere ?? ABSOLUTE_CURRENT_LIMIT_A;
     if (applied.phases !== null) limits.ac_max_phase_count = applied.phases;
     void e.kernel
       .enforceLimits({ uuid: `ocpp_${evse}`, valid_until: validUntil, limits_root_side: limits, schedule: [] } as never)
       .catch((err) => this.deps.log(`ocpp: enforce_limits on EVSE ${evse}: ${(err as Error).message}`));
-    if (applied.nextChangeAt !== null) {
-      this.limitTimers.set(evse, setTimeout(() => this.applyLimits(evse), Math.max(50, applied.nextChangeAt - now)));
-    }
+    this.limitTimers.set(evse, setTimeout(() => this.applyLimits(evse), Math.max(50, reapplyAt - now)));
   }
 
   // ---- visibility (§9)
