@@ -30,6 +30,24 @@ class Ocpp16Client extends RPCClient {
   }
 }
 
+// A frame of a message type OCPP-J does not have is answered under its own id (ocpp-rpc would use
+// "-1"). ocpp-rpc keeps its frame parser private, hence the prototype.
+const baseOnMessage = (RPCClient.prototype as unknown as { _onMessage(b: Buffer): void })._onMessage;
+(Ocpp16Client.prototype as unknown as { _onMessage(b: Buffer): void })._onMessage = function (this: Ocpp16Client, buffer: Buffer): void {
+  const text = buffer.toString("utf8");
+  try {
+    const f = JSON.parse(text) as unknown;
+    if (Array.isArray(f) && typeof f[0] === "number" && typeof f[1] === "string" && ![2, 3, 4].includes(f[0])) {
+      this.emit("message", { message: text, outbound: false });
+      this.sendRaw(JSON.stringify([4, f[1], "NotSupported", "unknown message type", {}]));
+      return;
+    }
+  } catch {
+    // not JSON: ocpp-rpc answers it
+  }
+  baseOnMessage.call(this, buffer);
+};
+
 export interface ConnectionEvents {
   open(): void;
   close(): void;

@@ -60,7 +60,7 @@ function kvProfileStore(kv: GlobalKv): ProfileStore {
 export class SmartChargingAdapter {
   private readonly sc: SmartCharging;
   private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
-  /** Connectors that got a limit from us: only they need "no limit" sent when the last profile goes. */
+  /** Connectors that got a limit from us since the start. */
   private readonly limited = new Set<number>();
 
   constructor(private readonly deps: SmartChargingAdapterDeps) {
@@ -136,7 +136,7 @@ export class SmartChargingAdapter {
   }
 
   /** The connector's limit now through enforce_limits, and a timer for its next boundary [D-O 7].
-   *  A connector no profile has ever limited is left alone: the kernel keeps its own limits (D14). */
+   *  A connector no profile has limited since the start is left alone: the kernel keeps its own limits (D14). */
   apply(connectorId: number): void {
     const old = this.timers.get(connectorId);
     if (old) clearTimeout(old);
@@ -144,10 +144,10 @@ export class SmartChargingAdapter {
     const limit = this.sc.limitNow(connectorId);
     const next = this.sc.nextBoundary(connectorId);
     this.timers.set(connectorId, setTimeout(() => this.apply(connectorId), Math.min(MAX_TIMER_MS, Math.max(0, next - this.deps.now()))));
-    if (limit.currentA === null && limit.phases === null) {
-      if (!this.limited.has(connectorId)) return;
-      this.limited.delete(connectorId);
-    } else this.limited.add(connectorId);
+    // Once sent, a limit is kept fresh for good: a lapsed energy-manager limit means 0 A (D14), so
+    // "no limit" [D-O 8] is sent (as the largest grant) rather than left to expire.
+    if (limit.currentA === null && limit.phases === null && !this.limited.has(connectorId)) return;
+    this.limited.add(connectorId);
     const forecast = this.sc.composite(connectorId, FORECAST_S, "A");
     const enforced = toEnforcedLimits(`evse_manager_${connectorId}`, limit, forecast);
     this.deps
