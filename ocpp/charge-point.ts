@@ -333,6 +333,8 @@ export class ChargePoint implements OcppAuthority {
     this.frontEnd?.sessionEvent(e.index, ev.event);
     if (ev.event === "ReservationEnd") for (const r of [...this.reservations.values()].filter((r) => r.evse === e.index)) this.dropReservation(r.id, false);
     if (e.status.observe(ev)) this.sendStatus(e.index);
+    // A RemoteStart profile waits for its transaction only while that authorization stands [D-O 6].
+    if (ev.event === "Deauthorized" || ev.event === "SessionFinished") this.smartCharging?.dropRemoteStartProfile(e.index);
     if (ev.event === "TransactionStarted") this.transactionStarted(e, ev);
     else if (ev.event === "TransactionFinished") this.transactionFinished(e, ev);
   }
