@@ -175,6 +175,22 @@ export function openApiDocument(version: string): object {
         },
       },
     },
+    "/api/v1/ocpp/connectors": {
+      get: {
+        security: secured,
+        summary: "Each OCPP connector's status as last computed (connector 0 is the charge point); empty without OCPP",
+        responses: {
+          "200": {
+            description: "Statuses",
+            content: json({
+              type: "array",
+              items: { type: "object", required: ["connector_id", "status", "error_code"], properties: { connector_id: { type: "integer" }, status: { type: "string" }, error_code: { type: "string" } } },
+            }),
+          },
+          "401": errorResponse("Missing or wrong bearer token"),
+        },
+      },
+    },
     "/api/v1/evses": {
       get: {
         security: secured,
