@@ -170,8 +170,10 @@ export class MinimalSmartCharging implements SmartChargingPort {
     const periods: ChargingSchedule["chargingSchedulePeriod"] = [];
     const end = now + durationS * 1000;
     let t = now;
+    // TxProfiles are removed when their transaction ends: one still installed belongs to the running one.
+    const tx = this.read().find((p) => p.connectorId === connectorId && p.profile.chargingProfilePurpose === "TxProfile")?.profile.transactionId ?? null;
     for (let i = 0; i < MAX_PERIODS && t < end; i++) {
-      const l = connectorId === 0 ? this.limitAt(0, t, null) : this.limitAt(connectorId, t, null);
+      const l = this.limitAt(connectorId, t, connectorId === 0 ? null : tx);
       const ampere = l.ampere;
       if (ampere !== null) {
         const limit = rateUnit === "A" ? round1(ampere) : round1(ampere * VOLTS * (l.phases ?? 3));
