@@ -46,7 +46,7 @@ export interface ApiContext {
   /** Write requests (commands, enforce_limits, sim car) are logged here with their answer. */
   logger?: Logger;
   /** The token front end and OCPP (ocpp/index.ts); absent in tests that do not need them. */
-  frontEnd?: Pick<ChargingFrontEnd, "tokens" | "visibility" | "metricsText">;
+  frontEnd?: Pick<ChargingFrontEnd, "tokens" | "visibility" | "metricsText" | "connectorStatuses">;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */

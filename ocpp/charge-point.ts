@@ -125,6 +125,7 @@ export class ChargePoint implements OcppAuthority {
     this.queue = new TransactionQueue(deps.store, { connected: () => this.connection.connected, call: (a, p) => this.connection.call(a, p) }, this.config, (m, p, r) => this.onQueued(m, p, r), deps.log);
     this.config.onChange((key) => {
       if (key === "HeartbeatInterval") this.startHeartbeat();
+      if (key === "WebSocketPingInterval") this.connection.setPingInterval(this.config.int("WebSocketPingInterval"));
       if (key === "ClockAlignedDataInterval") this.scheduleAligned();
       if (key === "MeterValueSampleInterval") for (const e of this.evses) if (e.view.transaction) this.startSampling(e);
     });

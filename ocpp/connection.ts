@@ -194,6 +194,11 @@ export class CsmsConnection {
     if (client) await client.close({ code: 1000, force: false, awaitPending: false }).catch(() => {});
   }
 
+  /** WebSocketPingInterval changed: applies to the open connection at once. */
+  setPingInterval(seconds: number): void {
+    this.client?.reconfigure({ pingIntervalMs: seconds * 1000 } as never);
+  }
+
   /** Drop the socket now (Reset). */
   terminate(): void {
     void this.client?.close({ force: true }).catch(() => {});

@@ -132,6 +132,16 @@ export class ChargingFrontEnd {
     return lines.join("\n") + "\n";
   }
 
+  /** Each connector's OCPP status as last computed (the dashboard shows it); empty without OCPP. */
+  connectorStatuses(): { connector_id: number; status: string; error_code: string }[] {
+    const cp = this.chargePoint;
+    if (!cp) return [];
+    return [0, ...cp.evses.map((e) => e.index)].map((id) => {
+      const s = cp.effectiveStatus(id);
+      return { connector_id: id, status: s.status, error_code: s.errorCode };
+    });
+  }
+
   visibility(): OcppVisibility {
     return this.chargePoint?.snapshot() ?? { configured: false, connected: false, registration: null, queued_transaction_messages: 0, last_error: null };
   }

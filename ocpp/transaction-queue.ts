@@ -53,6 +53,8 @@ export class TransactionQueue {
     void this.drain().finally(() => {
       this.draining = false;
       if (this.length === 0) for (const w of this.waiters.splice(0)) w();
+      // A reconnect that happened while the last call was still failing found us busy: go on now.
+      else if (this.ready && this.transport.connected() && !this.retryTimer) setTimeout(() => this.kick(), 100);
     });
   }
 

@@ -219,3 +219,29 @@ describe("transaction queue (ocpp.md §8)", () => {
     store.close();
   });
 });
+describe("configuration file: ocpp.* and auth.* (ocpp.md §1)", () => {
+  test("invalid values are refused naming the key; scalars and strings are both accepted", async () => {
+    const { parseConfig } = await import("../core/config/index.ts");
+    const base = { central_system_url: "ws://127.0.0.1:9000/ocpp", charge_point_id: "CP001" };
+    const ok = parseConfig({ ocpp: { ...base, configuration: { MeterValueSampleInterval: 60, AuthorizeRemoteTxRequests: "true", StopTxnSampledData: "Energy.Active.Import.Register" } } }, "c.yaml");
+    expect(ok.ocpp.configuration).toEqual({ MeterValueSampleInterval: "60", AuthorizeRemoteTxRequests: "true", StopTxnSampledData: "Energy.Active.Import.Register" });
+    const refused = (doc: unknown) => {
+      try {
+        parseConfig(doc, "c.yaml");
+        return null;
+      } catch (err) {
+        return (err as { path: string }).path;
+      }
+    };
+    expect(refused({ ocpp: { ...base, configuration: { MeterValueSampleInterval: -1 } } })).toBe("ocpp.configuration.MeterValueSampleInterval");
+    expect(refused({ ocpp: { ...base, configuration: { NoSuchKey: 1 } } })).toBe("ocpp.configuration.NoSuchKey");
+    expect(refused({ ocpp: { ...base, configuration: { NumberOfConnectors: 2 } } })).toBe("ocpp.configuration.NumberOfConnectors");
+    expect(refused({ ocpp: { central_system_url: "ws://h/ocpp" } })).toBe("ocpp.charge_point_id");
+    expect(refused({ ocpp: { ...base, central_system_url: "http://h/ocpp" } })).toBe("ocpp.central_system_url");
+    expect(refused({ ocpp: { ...base, security_profile: 2 } })).toBe("ocpp.central_system_url");
+    expect(refused({ ocpp: { ...base, security_profile: 1, authorization_key: "short" } })).toBe("ocpp.authorization_key");
+    expect(refused({ ocpp: { ...base, unknown: 1 } })).toBe("ocpp.unknown");
+    expect(refused({ auth: { tokens: [{ id_tag: "A", status: "Maybe" }] } })).toBe("auth.tokens[0].status");
+    expect(refused({ auth: { connection_timeout_s: 0 } })).toBe("auth.connection_timeout_s");
+  });
+});

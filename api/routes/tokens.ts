@@ -33,5 +33,8 @@ export function tokensRoutes(ctx: ApiContext): Hono {
 
   r.get("/ocpp", (c) => c.json(ctx.frontEnd?.visibility() ?? { configured: false, connected: false, registration: null, queued_transaction_messages: 0, last_error: null }));
   r.all("/ocpp", methodNotAllowed(["GET"]));
+  // Not in the contract: each connector's OCPP status for the dashboard.
+  r.get("/ocpp/connectors", (c) => c.json(ctx.frontEnd?.connectorStatuses() ?? []));
+  r.all("/ocpp/connectors", methodNotAllowed(["GET"]));
   return r;
 }

@@ -146,4 +146,63 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
       await noSchemaFailures(csms);
     }));
   }
+
+  test("Faulted while evse_manager/Inoperative is active, with errorCode and vendorErrorCode; the stored status comes back with NoError", () => slot(async () => {
+    const { csms, srv } = await pair();
+    await srv.post("/api/v1/evses/1/commands/set_faulted", {});
+    const faulted = await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Faulted");
+    expect(faulted).toMatchObject({ errorCode: "OtherError", vendorErrorCode: "evse_manager/Inoperative" });
+    expect(faulted.info.length).toBeLessThanOrEqual(50);
+    expect((await srv.post("/api/v1/tokens", RFID("RFID0001"))).body.result).toBe("NoConnectorAvailable");
+    await srv.post("/api/v1/evses/1/commands/enable_disable", { connector_id: 0, cmd_source: { enable_source: "LocalAPI", enable_state: "Enable", enable_priority: 0 } });
+    const back = await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available" && (p.timestamp ?? "") > faulted.timestamp);
+    expect(back.errorCode).toBe("NoError");
+    await noSchemaFailures(csms);
+  }));
+
+  test("BootNotification Pending: retried after interval, RemoteStart Rejected and no StatusNotification until Accepted", () => slot(async () => {
+    const csms = await startCsms();
+    started.push(csms);
+    await csms.answers({ BootNotification: { status: "Pending", currentTime: new Date().toISOString(), interval: 2 } });
+    const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000 });
+    started.push(srv);
+    await csms.waitCall("BootNotification");
+    for (let i = 0; i < 100 && (await srv.get("/api/v1/ocpp")).body.registration !== "Pending"; i++) await Bun.sleep(100);
+    expect((await srv.get("/api/v1/ocpp")).body.registration).toBe("Pending");
+    expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "EARLY" })).result).toEqual({ status: "Rejected" });
+    expect((await csms.call("GetConfiguration", { key: ["NumberOfConnectors"] })).result.configurationKey[0].value).toBe("1");
+    await Bun.sleep(2500);
+    expect((await csms.calls("BootNotification")).length).toBeGreaterThanOrEqual(2);
+    expect(await csms.calls("StatusNotification")).toEqual([]);
+    await csms.answers({ BootNotification: null });
+    await csms.waitCall("StatusNotification", (p) => p.connectorId === 1, 10_000);
+    expect((await srv.get("/api/v1/ocpp")).body.registration).toBe("Accepted");
+  }));
+
+  test("meter values: periodic MeterValues in the transaction, clock-aligned ones, and the StopTxnSampledData samples in transactionData", () => slot(async () => {
+    const { csms, srv } = await pair({
+      MeterValueSampleInterval: 1,
+      MeterValuesSampledData: "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Current.Offered",
+      ClockAlignedDataInterval: 2,
+      StopTxnSampledData: "Energy.Active.Import.Register",
+    });
+    await srv.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });
+    await csms.waitCall("StatusNotification", (p) => p.status === "Preparing");
+    await srv.post("/api/v1/tokens", RFID("RFID0001"));
+    await csms.waitCall("StatusNotification", (p) => p.status === "Charging");
+    const periodic = await csms.waitCall("MeterValues", (p) => p.transactionId === 1000 && p.meterValue[0].sampledValue.some((s: any) => s.context === "Sample.Periodic" && s.measurand === "Power.Active.Import"));
+    const values = periodic.meterValue[0].sampledValue;
+    expect(values.find((s: any) => s.measurand === "Energy.Active.Import.Register" && !s.phase)).toMatchObject({ unit: "Wh", location: "Outlet" });
+    expect(values.filter((s: any) => s.measurand === "Voltage").map((s: any) => s.phase)).toEqual(["L1", "L2", "L3"]);
+    expect(values.find((s: any) => s.measurand === "Current.Offered")).toMatchObject({ unit: "A" });
+    await csms.waitCall("MeterValues", (p) => p.meterValue[0].sampledValue.some((s: any) => s.context === "Sample.Clock"));
+    await Bun.sleep(2000);
+    await srv.post("/api/v1/tokens", RFID("RFID0001"));
+    const st = await csms.waitCall("StopTransaction");
+    const contexts = st.transactionData.flatMap((m: any) => m.sampledValue.filter((s: any) => s.format !== "SignedData").map((s: any) => s.context));
+    expect(contexts[0]).toBe("Transaction.Begin");
+    expect(contexts).toContain("Sample.Periodic");
+    expect(contexts.at(-1)).toBe("Transaction.End");
+    await noSchemaFailures(csms);
+  }));
 });
