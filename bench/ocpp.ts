@@ -105,11 +105,21 @@ function reactionDelta(a: Reactions, b: Reactions): { n: number; mean_us: number
   return { n, mean_us: n > 0 ? Math.round(((b.sum - a.sum) / n) * 1e6) : NaN, p50_le_us: bound(0.5), p99_le_us: bound(0.99), max_since_start_us: Math.round(b.max * 1e6) };
 }
 
-async function sessionEvent(stream: EventStream, name: string, after: number): Promise<void> {
-  await stream.waitFor((m) => m.id > after && m.event === "session_event" && m.data.event === name, 60_000);
+/** How many `name` session events the stream has seen. */
+const seen = (stream: EventStream, name: string) => stream.messages.filter((m) => m.event === "session_event" && m.data.event === name).length;
+
+/** Waits until the stream has seen more than `before` `name` session events. */
+async function sessionEvent(stream: EventStream, name: string, before: number, where = ""): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (seen(stream, name) <= before) {
+    if (Date.now() > deadline) {
+      const events = stream.messages.filter((m) => m.event === "session_event").slice(-8).map((m) => m.data.event);
+      throw new Error(`${where}: no ${name} within 60 s; last session events ${events.join(", ")}`);
+    }
+    await Bun.sleep(20);
+  }
 }
 
-const lastId = (stream: EventStream) => stream.messages.at(-1)?.id ?? 0;
 
 /** Tokens presented again because the first answer was not Authorized (reported with the figures). */
 let tokenRetries = 0;
@@ -120,9 +130,10 @@ async function cycleSessions(srv: TestServer, streams: EventStream[]): Promise<v
     evseList.map(async (i) => {
       const s = streams[i - 1]!;
       for (let c = 0; c < CYCLES; c++) {
-        let mark = lastId(s);
+        const count = (name: string) => seen(s, name);
+        const [started, charging, finished, ended] = [count("SessionStarted"), count("ChargingStarted"), count("TransactionFinished"), count("SessionFinished")];
         await srv.post(`/api/v1/evses/${i}/sim/car`, { script: CYCLE_SCRIPT, replace: true });
-        await sessionEvent(s, "SessionStarted", mark);
+        await sessionEvent(s, "SessionStarted", started, `EVSE ${i} cycle ${c}`);
         let auth = (await srv.post("/api/v1/tokens", rfid(i))).body;
         for (let retry = 0; auth.result !== "Authorized" && retry < 10; retry++) {
           const why = srv.output.filter((l) => l.includes(`token ${token(i)}: no EVSE can take it`)).at(-1) ?? "";
@@ -132,13 +143,13 @@ async function cycleSessions(srv: TestServer, streams: EventStream[]): Promise<v
           auth = (await srv.post("/api/v1/tokens", rfid(i))).body;
         }
         if (auth.result !== "Authorized") throw new Error(`EVSE ${i}: token ${JSON.stringify(auth)}`);
-        await sessionEvent(s, "ChargingStarted", mark);
+        await sessionEvent(s, "ChargingStarted", charging, `EVSE ${i} cycle ${c}`);
         await Bun.sleep(TOGGLES * 2000 + 1500);
-        mark = lastId(s);
-        await srv.post("/api/v1/tokens", rfid(i));
-        await sessionEvent(s, "TransactionFinished", mark);
+        const stop = (await srv.post("/api/v1/tokens", rfid(i))).body;
+        if (stop.result !== "Stopped") throw new Error(`EVSE ${i} cycle ${c}: stop token ${JSON.stringify(stop)}`);
+        await sessionEvent(s, "TransactionFinished", finished, `EVSE ${i} cycle ${c}`);
         await srv.post(`/api/v1/evses/${i}/sim/car`, { script: "unplug", replace: true });
-        await sessionEvent(s, "SessionFinished", mark);
+        await sessionEvent(s, "SessionFinished", ended, `EVSE ${i} cycle ${c}`);
       }
     }),
   );
@@ -195,7 +206,7 @@ export async function runOcppBench() {
     // 1. sustained
     await Promise.all(
       evseList.map(async (i) => {
-        const mark = lastId(streams[i - 1]!);
+        const mark = seen(streams[i - 1]!, "ChargingStarted");
         await srv.post(`/api/v1/evses/${i}/sim/car`, { script: PLUG_CHARGE, replace: true });
         await srv.post("/api/v1/tokens", rfid(i));
         await sessionEvent(streams[i - 1]!, "ChargingStarted", mark);
@@ -233,7 +244,7 @@ export async function runOcppBench() {
     log(`sustained    ${JSON.stringify(sustained)}`);
     await Promise.all(
       evseList.map(async (i) => {
-        const mark = lastId(streams[i - 1]!);
+        const mark = seen(streams[i - 1]!, "SessionFinished");
         await srv.post("/api/v1/tokens", rfid(i));
         await srv.post(`/api/v1/evses/${i}/sim/car`, { script: "unplug", replace: true });
         await sessionEvent(streams[i - 1]!, "SessionFinished", mark);
