@@ -18,6 +18,7 @@ import { evsesRoutes } from "./routes/evses.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
 import { simRoutes } from "./routes/sim.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { tokensRoutes } from "./routes/tokens.ts";
 import { varsRoutes } from "./routes/vars.ts";
 
 export function createApp(ctx: ApiContext): Hono {
@@ -47,7 +48,7 @@ export function createApp(ctx: ApiContext): Hono {
   });
   app.all("/healthz", methodNotAllowed(["GET"]));
 
-  app.get("/metrics", (c) => c.text(ctx.metrics.render(ctx.evses), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/metrics", (c) => c.text(ctx.metrics.render(ctx.evses) + (ctx.frontEnd?.metricsText() ?? ""), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
   app.all("/metrics", methodNotAllowed(["GET"]));
 
   // Built on the first request: converting every schema is not worth start-up time.
@@ -61,6 +62,7 @@ export function createApp(ctx: ApiContext): Hono {
     app.route("/api/v1/evses", group(ctx));
   }
   app.route("/api/v1/system", systemRoutes(ctx));
+  app.route("/api/v1", tokensRoutes(ctx));
 
   app.route("/", dashboardRoutes(ctx));
 

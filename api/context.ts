@@ -9,6 +9,7 @@ import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { PublicationLog } from "./publications.ts";
+import type { ChargingFrontEnd } from "../ocpp/index.ts";
 
 export interface EvseRuntime {
   /** 1-based, as in the URL. */
@@ -44,6 +45,8 @@ export interface ApiContext {
   keepAliveMs?: number;
   /** Write requests (commands, enforce_limits, sim car) are logged here with their answer. */
   logger?: Logger;
+  /** The token front end and OCPP (ocpp/index.ts); absent in tests that do not need them. */
+  frontEnd?: Pick<ChargingFrontEnd, "tokens" | "visibility" | "metricsText" | "connectorStatuses">;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */

@@ -10,6 +10,7 @@ import { toJsonSchema } from "./json-schema.ts";
 import { VerifiedSessionPageSchema } from "./routes/sessions.ts";
 import { StatusSummarySchema } from "./status.ts";
 import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
+import { TokenRequestSchema } from "./routes/tokens.ts";
 
 const json = (schema: object) => ({ "application/json": { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -126,6 +127,74 @@ export function openApiDocument(version: string): object {
           "409": errorResponse("A transaction is open and force is not set"),
           "413": errorResponse("Executable larger than update.max_size_mb"),
           "422": errorResponse("A signed executable that cannot run on this machine: its program interpreter is missing, or `--version` fails or times out"),
+        },
+      },
+    },
+    "/api/v1/tokens": {
+      post: {
+        security: secured,
+        summary: "Present a token (RFID reader, display, dashboard): stops the transaction it or its group runs, or is validated (local list, cache, Authorize.req, auth.tokens) and authorizes an EVSE",
+        requestBody: { required: true, content: json(toJsonSchema(TokenRequestSchema)) },
+        responses: {
+          ...responses(
+            {
+              "200": {
+                description: "What happened",
+                content: json({
+                  type: "object",
+                  required: ["result", "authorization_status", "evse"],
+                  additionalProperties: false,
+                  properties: {
+                    result: { enum: ["Authorized", "Stopped", "Rejected", "NoConnectorAvailable", "AlreadyInProcess"] },
+                    authorization_status: { enum: ["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx", null] },
+                    evse: { type: ["integer", "null"], minimum: 1 },
+                  },
+                }),
+              },
+            },
+            { body: true, conflict: "The kernel has not started yet" },
+          ),
+        },
+      },
+    },
+    "/api/v1/ocpp": {
+      get: {
+        security: secured,
+        summary: "The OCPP 1.6J connection to the CSMS",
+        responses: {
+          "200": {
+            description: "Connection state",
+            content: json({
+              type: "object",
+              required: ["configured", "connected", "registration", "queued_transaction_messages", "last_error"],
+              additionalProperties: false,
+              properties: {
+                configured: { type: "boolean" },
+                connected: { type: "boolean" },
+                registration: { enum: ["Accepted", "Pending", "Rejected", null] },
+                queued_transaction_messages: { type: "integer", minimum: 0 },
+                last_error: { type: ["string", "null"] },
+              },
+            }),
+          },
+          "401": errorResponse("Missing or wrong bearer token"),
+          "405": errorResponse("Wrong method"),
+        },
+      },
+    },
+    "/api/v1/ocpp/connectors": {
+      get: {
+        security: secured,
+        summary: "Each OCPP connector's status as last computed (connector 0 is the charge point); empty without OCPP",
+        responses: {
+          "200": {
+            description: "Statuses",
+            content: json({
+              type: "array",
+              items: { type: "object", required: ["connector_id", "status", "error_code"], properties: { connector_id: { type: "integer" }, status: { type: "string" }, error_code: { type: "string" } } },
+            }),
+          },
+          "401": errorResponse("Missing or wrong bearer token"),
         },
       },
     },
