@@ -8,6 +8,7 @@ import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import type { MqttSource } from "./mqtt-status.ts";
 import type { PublicationLog } from "./publications.ts";
 
 export interface EvseRuntime {
@@ -20,6 +21,8 @@ export interface EvseRuntime {
   sessions?: Pick<SessionHistory, "listSessions">;
   /** Keeps PUT …/control's limit across restarts; absent: not kept. */
   localLimit?: LocalLimitKeeper;
+  /** site.max_current_A, shown beside the EVSE's share in the status summary; absent: no site limit. */
+  siteMaxCurrentA?: number;
 }
 
 /** Shown in /healthz: the charger works without its file, but an operator must learn of it. */
@@ -44,6 +47,8 @@ export interface ApiContext {
   keepAliveMs?: number;
   /** Write requests (commands, enforce_limits, sim car) are logged here with their answer. */
   logger?: Logger;
+  /** The MQTT bridge (GET /api/v1/mqtt); absent when mqtt.url is not set. */
+  mqtt?: MqttSource;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */

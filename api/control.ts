@@ -32,6 +32,7 @@ export interface LocalLimitKeeper {
 export interface ControlTarget {
   kernel: Pick<EvseKernel, "status" | "errors" | "localControl">;
   localLimit?: LocalLimitKeeper;
+  siteMaxCurrentA?: number;
 }
 
 /** Validates `body`, applies it and answers the status summary as it is afterwards. */
