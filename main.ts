@@ -184,7 +184,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     });
     kernel.boot();
     if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
-    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit, siteMaxCurrentA: config.site.max_current_A });
+    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit, siteMaxCurrentA: config.site.max_current_A, failsafeCurrentA: config.control.failsafe_current_A });
   }
   const siteMax = config.site.max_current_A;
   const site = siteMax === undefined ? null : new SiteCoordinator(siteMax, evses.map((e) => ({ kernel: e.kernel, reportedDutyPercent: () => e.board.reportedDutyPercent() })), (i, line) => logger.forEvse(i).log(line));

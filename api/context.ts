@@ -10,8 +10,9 @@ import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { MqttSource } from "./mqtt-status.ts";
 import type { PublicationLog } from "./publications.ts";
+import type { StatusConfig } from "./status.ts";
 
-export interface EvseRuntime {
+export interface EvseRuntime extends StatusConfig {
   /** 1-based, as in the URL. */
   index: number;
   kernel: EvseKernel;
@@ -21,8 +22,6 @@ export interface EvseRuntime {
   sessions?: Pick<SessionHistory, "listSessions">;
   /** Keeps PUT …/control's limit across restarts; absent: not kept. */
   localLimit?: LocalLimitKeeper;
-  /** site.max_current_A, shown beside the EVSE's share in the status summary; absent: no site limit. */
-  siteMaxCurrentA?: number;
 }
 
 /** Shown in /healthz: the charger works without its file, but an operator must learn of it. */
