@@ -5,6 +5,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, getToken, onAuthNeeded, setToken } from "./client/api.ts";
+import { ConnectionBadges } from "./client/connection-badges.tsx";
 import { EvsePanel } from "./client/evse-panel.tsx";
 import { Overview } from "./client/overview.tsx";
 
@@ -107,6 +108,7 @@ function App() {
           </div>
         </a>
         <div class="topbar-right">
+          {authNeeded ? null : <ConnectionBadges key={epoch} />}
           <span class={`health ${healthTone}`} data-health>
             {healthText}
           </span>
