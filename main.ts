@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
+import type { MqttBridge } from "./mqtt/index.ts";
 import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
 
 const VERSION: string = pkg.version;
@@ -200,7 +201,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     });
     kernel.boot();
     if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
-    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit });
+    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit, siteMaxCurrentA: config.site.max_current_A, failsafeCurrentA: config.control.failsafe_current_A });
   }
   const siteMax = config.site.max_current_A;
   const site = siteMax === undefined ? null : new SiteCoordinator(siteMax, evses.map((e) => ({ kernel: e.kernel, reportedDutyPercent: () => e.board.reportedDutyPercent() })), (i, line) => logger.forEvse(i).log(line));
@@ -218,7 +219,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   }, TICK_MS);
 
   // MQTT and Home Assistant (integration.md §3–4): loaded only when a broker is configured.
-  let mqtt: { stop(): Promise<void> } | null = null;
+  let mqtt: MqttBridge | null = null;
   if (config.mqtt.url !== undefined) {
     const { startMqttBridge, bridgeEvse } = await import("./mqtt/index.ts");
     const bridge = startMqttBridge(
@@ -231,7 +232,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   frontEnd.start();
 
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
-  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage, frontEnd });
+  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage, frontEnd, ...(mqtt ? { mqtt } : {}) });
   let server: RunningServer;
   try {
     server = await serve(app.fetch, { hostname: config.api.host, port: config.api.port });

@@ -15,6 +15,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
+import { mqttRoutes } from "./routes/mqtt.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
 import { simRoutes } from "./routes/sim.ts";
 import { systemRoutes } from "./routes/system.ts";
@@ -63,6 +64,7 @@ export function createApp(ctx: ApiContext): Hono {
   }
   app.route("/api/v1/system", systemRoutes(ctx));
   app.route("/api/v1", tokensRoutes(ctx));
+  app.route("/api/v1/mqtt", mqttRoutes(ctx));
 
   app.route("/", dashboardRoutes(ctx));
 

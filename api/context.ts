@@ -8,10 +8,12 @@ import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import type { MqttSource } from "./mqtt-status.ts";
 import type { PublicationLog } from "./publications.ts";
 import type { ChargingFrontEnd } from "../ocpp/index.ts";
+import type { StatusConfig } from "./status.ts";
 
-export interface EvseRuntime {
+export interface EvseRuntime extends StatusConfig {
   /** 1-based, as in the URL. */
   index: number;
   kernel: EvseKernel;
@@ -47,6 +49,8 @@ export interface ApiContext {
   logger?: Logger;
   /** The token front end and OCPP (ocpp/index.ts); absent in tests that do not need them. */
   frontEnd?: Pick<ChargingFrontEnd, "tokens" | "visibility" | "metricsText" | "connectorStatuses">;
+  /** The MQTT bridge (GET /api/v1/mqtt); absent when mqtt.url is not set. */
+  mqtt?: MqttSource;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { KernelNotStartedError, type EvseKernel } from "../core/kernel-api.ts";
 import { refuseArrayAsObject } from "./array-as-object.ts";
 import { ApiError, validationError } from "./errors.ts";
-import { statusSummary, type StatusSummary } from "./status.ts";
+import { statusSummary, type StatusConfig, type StatusSummary } from "./status.ts";
 
 export const ControlSchema = v.strictObject({
   enabled: v.optional(v.boolean()),
@@ -29,7 +29,7 @@ export interface LocalLimitKeeper {
   save(limitA: number | null): void;
 }
 
-export interface ControlTarget {
+export interface ControlTarget extends StatusConfig {
   kernel: Pick<EvseKernel, "status" | "errors" | "localControl">;
   localLimit?: LocalLimitKeeper;
 }

@@ -147,6 +147,8 @@ export function renderHttpApiMarkdown(doc: Json): string {
   const groups: [string, (p: string) => boolean][] = [
     ["Service", (p) => !p.startsWith("/api/")],
     ["System", (p) => p.startsWith("/api/v1/system")],
+    // Every other site-wide route (MQTT, OCPP, …): none is left out of the reference.
+    ["Connections and other site-wide routes", (p) => p.startsWith("/api/") && !p.startsWith("/api/v1/evses") && !p.startsWith("/api/v1/system")],
     ["EVSEs, variables, events, errors and history", (p) => p.startsWith("/api/v1/evses") && !p.includes("/commands/") && !p.includes("/sim") && !p.includes("/energy/")],
     ["Energy manager", (p) => p.includes("/energy/")],
     ["Commands of the evse_manager interface", (p) => p.includes("/commands/")],

@@ -7,5 +7,6 @@ export { applyControl, ControlSchema, type ControlRequest, type ControlTarget, t
 export { statusSummary, StatusSummarySchema, type StatusSummary } from "./status.ts";
 export { createLogger, writeLog, type LogFormat, type EvseLogger, type Logger } from "./log.ts";
 export { Metrics } from "./metrics.ts";
+export { mqttStatus, MqttStatusSchema, type MqttSource, type MqttStatus } from "./mqtt-status.ts";
 export { PublicationLog, type Publication } from "./publications.ts";
 export { serve, type RunningServer } from "./server.ts";

@@ -6,6 +6,7 @@ import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
 import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX } from "../store/index.ts";
 import { ControlSchema } from "./control.ts";
+import { MqttStatusSchema } from "./mqtt-status.ts";
 import { toJsonSchema } from "./json-schema.ts";
 import { VerifiedSessionPageSchema } from "./routes/sessions.ts";
 import { StatusSummarySchema } from "./status.ts";
@@ -84,6 +85,7 @@ export function openApiDocument(version: string): object {
     SessionPage: toJsonSchema(VerifiedSessionPageSchema),
     StatusSummary: toJsonSchema(StatusSummarySchema),
     Control: toJsonSchema(ControlSchema),
+    MqttStatus: toJsonSchema(MqttStatusSchema),
   };
   for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
 
@@ -319,6 +321,17 @@ export function openApiDocument(version: string): object {
           { "200": { description: "Applied; the status summary afterwards", content: json(ref("StatusSummary")) } },
           { body: true, conflict: "Phase switch the hardware cannot make (while charging, or more phases than it has), or enabled/phases before the kernel has started" },
         ),
+      },
+    },
+    "/api/v1/mqtt": {
+      get: {
+        security: secured,
+        summary: "The MQTT bridge's connection: configured (mqtt.url set), connected, the broker (scheme://host:port, no credentials), the last connection error, queued and dropped messages",
+        responses: {
+          "200": { description: "Connection state", content: json(ref("MqttStatus")) },
+          "401": errorResponse("Missing or wrong bearer token"),
+          "405": errorResponse("Wrong method"),
+        },
       },
     },
     "/api/v1/evses/{i}/sim": {

@@ -26,6 +26,8 @@ export const StatusSummarySchema = v.strictObject({
   local_limit_A: v.pipe(v.nullable(v.number()), v.description("the standing limit of PUT …/control (null: none)")),
   failsafe: v.pipe(v.boolean(), v.description("true while the local limit has fallen back to control.failsafe_current_A")),
   site_share_A: v.pipe(v.nullable(v.number()), v.description("this EVSE's share of site.max_current_A (null without a site limit)")),
+  failsafe_current_A: v.pipe(v.nullable(v.number()), v.description("while failsafe is true: control.failsafe_current_A, the limit in force instead of local_limit_A; null otherwise")),
+  site_max_current_A: v.pipe(v.nullable(v.number()), v.description("site.max_current_A, the current the EVSEs of this process share (null without a site limit)")),
 });
 export type StatusSummary = v.InferOutput<typeof StatusSummarySchema>;
 
@@ -34,7 +36,15 @@ const phaseValues = (p: { L1?: number; L2?: number; L3?: number } | undefined) =
 /** Rounded for reading; the kernel keeps the exact values. */
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export function statusSummary(evse: { kernel: Pick<EvseKernel, "status" | "errors"> }): StatusSummary {
+/** What the summary shows from the configuration beside the kernel's figures (main.ts sets it). */
+export interface StatusConfig {
+  /** site.max_current_A; absent: no site limit. */
+  siteMaxCurrentA?: number;
+  /** control.failsafe_current_A. */
+  failsafeCurrentA?: number;
+}
+
+export function statusSummary(evse: { kernel: Pick<EvseKernel, "status" | "errors"> } & StatusConfig): StatusSummary {
   const s = evse.kernel.status();
   const cp = s.cp;
   return {
@@ -59,5 +69,7 @@ export function statusSummary(evse: { kernel: Pick<EvseKernel, "status" | "error
     local_limit_A: s.local_limit_A,
     failsafe: s.failsafe,
     site_share_A: s.site_share_A,
+    failsafe_current_A: s.failsafe ? (evse.failsafeCurrentA ?? null) : null,
+    site_max_current_A: evse.siteMaxCurrentA ?? null,
   };
 }

@@ -53,10 +53,14 @@ export interface MqttStats {
   sent: number;
   dropped: Record<DropReason | "rejected", number>;
   queued: number;
+  /** Why the last connection attempt failed or the connection was lost; null while connected. */
+  last_error: string | null;
 }
 
 export interface MqttBridge {
   readonly prefix: string;
+  /** `mqtt.url` as scheme://host:port, without credentials (GET /api/v1/mqtt). */
+  readonly broker: string;
   stats(): MqttStats;
   /** Publishes `offline` (retained) when connected, then disconnects. */
   stop(): Promise<void>;
@@ -84,7 +88,7 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
   const v5 = config.protocol_version === 5;
   const log = deps.log;
 
-  const stats: MqttStats = { connected: false, received: 0, sent: 0, dropped: { superseded: 0, queue_full: 0, rejected: 0 }, queued: 0 };
+  const stats: MqttStats = { connected: false, received: 0, sent: 0, dropped: { superseded: 0, queue_full: 0, rejected: 0 }, queued: 0, last_error: null };
   const outbox = new Outbox({ maxOrdered: MAX_ORDERED, onDrop: (reason) => stats.dropped[reason]++, log });
   const byIndex = new Map(deps.evses.map((e) => [e.index, e]));
 
@@ -338,6 +342,7 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
       c = mqtt.connect(config.url, clientOptions());
     } catch (err) {
       // e.g. a CA file that is not a certificate: said once per change, retried like an outage.
+      stats.last_error = (err as Error).message;
       if ((err as Error).message !== lastError) log(`WARNING MQTT: ${redact(config.url)}: ${(lastError = (err as Error).message)}`);
       retryTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
@@ -349,6 +354,7 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
       connected = stats.connected = true;
       backoff = BACKOFF_MIN_MS;
       lastError = "";
+      stats.last_error = null;
       const receiveMaximum = connack.properties?.receiveMaximum;
       inflightLimit = Math.max(1, Math.min(INFLIGHT_MAX, receiveMaximum ?? INFLIGHT_MAX));
       log(`MQTT: connected to ${redact(config.url)} (MQTT ${v5 ? "5" : "3.1.1"}), topic prefix ${prefix}`);
@@ -364,7 +370,9 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
       if (gen === generation) onMessage(topic, payload, packet);
     });
     c.on("error", (err) => {
-      if (gen !== generation || err.message === lastError) return;
+      if (gen !== generation) return;
+      stats.last_error = err.message;
+      if (err.message === lastError) return;
       lastError = err.message;
       log(`WARNING MQTT: ${redact(config.url)}: ${err.message}`);
     });
@@ -377,7 +385,10 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
       inflight.clear();
       c.end(true);
       if (stopped) return;
-      if (wasConnected) log(`WARNING MQTT: connection to ${redact(config.url)} lost; reconnecting`);
+      if (wasConnected) {
+        stats.last_error ??= "connection lost";
+        log(`WARNING MQTT: connection to ${redact(config.url)} lost; reconnecting`);
+      }
       retryTimer = setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     });
@@ -398,6 +409,7 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
 
   return {
     prefix,
+    broker: brokerOf(config.url),
     stats: () => ({ ...stats, dropped: { ...stats.dropped }, queued: outbox.size + inflight.size }),
     async stop() {
       if (stopped) return;
@@ -425,6 +437,18 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const DEFAULT_PORTS: Record<string, string> = { "mqtt:": "1883", "mqtts:": "8883", "tcp:": "1883", "ssl:": "8883", "tls:": "8883", "ws:": "80", "wss:": "443" };
+
+/** scheme://host:port of the broker URL: no user, password, path or query. */
+export function brokerOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.hostname}:${u.port || DEFAULT_PORTS[u.protocol] || "1883"}`;
+  } catch {
+    return "(invalid URL)";
+  }
 }
 
 /** The broker URL without a password that someone may have put into it. */

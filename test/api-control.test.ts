@@ -142,9 +142,9 @@ describe("status and local control over HTTP", () => {
   test("failsafe: an unrefreshed limit falls back after the timeout, logged and in /status and /metrics, until the next PUT", async () => {
     const srv = await start({ config: { disable_authentication: true, control: { failsafe_timeout_s: 1, failsafe_current_A: 8 } }, waitReady: true });
     await charging(srv);
-    expect((await put(srv, `${E}/control`, { max_current_A: 20 })).body).toMatchObject({ failsafe: false, max_current_A: 20 });
+    expect((await put(srv, `${E}/control`, { max_current_A: 20 })).body).toMatchObject({ failsafe: false, max_current_A: 20, failsafe_current_A: null });
     const fallen = await until("failsafe", () => status(srv), (b) => b.failsafe === true, 5000);
-    expect(fallen).toMatchObject({ local_limit_A: 20, max_current_A: 8 });
+    expect(fallen).toMatchObject({ local_limit_A: 20, max_current_A: 8, failsafe_current_A: 8 });
     expect(srv.output.some((l) => l.includes("failsafe: local limit 20 A not refreshed"))).toBe(true);
     const metrics = parsePrometheus(await (await srv.fetch("/metrics")).text());
     const sample = (name: string) => metrics.get(name)?.samples.find((x) => x.labels.evse === "1")?.value;
@@ -152,6 +152,6 @@ describe("status and local control over HTTP", () => {
     expect(sample("evse_control_local_limit_amperes")).toBe(20);
     await until("duty for 8 A", () => sim(srv), (b) => Math.abs(b.pwm_duty_percent - 13.33) < 0.01, 7000);
     const refreshed = await put(srv, `${E}/control`, {});
-    expect(refreshed.body).toMatchObject({ failsafe: false, max_current_A: 20 });
+    expect(refreshed.body).toMatchObject({ failsafe: false, max_current_A: 20, failsafe_current_A: null });
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import { existsSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { startMosquitto } from "./helpers/mosquitto.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -65,7 +66,9 @@ async function openPage(url: string, viewport = { width: 1440, height: 900 }): P
   const problems: string[] = [];
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error" && !/401|Unauthorized|status of 503/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    // The page asks once for GET /api/v1/ocpp; a server built without OCPP answers 404 and is not asked again.
+    const ocppMissing = /status of 404/.test(msg.text()) && /\/api\/v1\/ocpp(\/connectors)?$/.test(msg.location().url);
+    if (msg.type() === "error" && !ocppMissing && !/401|Unauthorized|status of 503/.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
   const res = await page.goto(url);
   expect(res?.status()).toBe(200);
@@ -241,6 +244,9 @@ describe("web dashboard in Chromium", () => {
       await srv.post("/api/v1/evses/2/sim/car", { script: "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 10,3;sleep 36000" });
       expect((await srv.post("/api/v1/evses/3/sim/board", { weld_relays: true })).status).toBe(200);
       await srv.post("/api/v1/evses/3/sim/car", { script: "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 3;unplug" });
+      // EVSE 4's local energy manager holds it at 10 A: its card says so in words.
+      const limited = await srv.fetch("/api/v1/evses/4/control", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ max_current_A: 10 }) });
+      expect(limited.status).toBe(200);
 
       for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
         const { page, problems } = await openPage(srv.url + "/", viewport);
@@ -252,6 +258,8 @@ describe("web dashboard in Chromium", () => {
         // (On a loaded machine a simulated board may miss a report and be "not answering" for a moment.)
         await waitText(page.locator('[data-card="1"] [data-status]'), /^Available$/);
         await waitText(page.locator('[data-card="2"] [data-figure="power"]'), /^[1-9][\d.]* kW$/);
+        await waitText(page.locator('[data-card="4"] [data-limit="local"]'), /^Limited to 10 A by local control$/);
+        expect(await page.locator('[data-card="1"] [data-limits]').count()).toBe(0);
         expect(await page.locator("[data-evse]").count()).toBe(0);
         await expectNoHorizontalScroll(page, `overview at ${viewport.width} px`);
         if (viewport.width === 1400) await shot(page, "dashboard-overview.png");
@@ -273,6 +281,117 @@ describe("web dashboard in Chromium", () => {
 
         expect(problems).toEqual([]);
         await page.context().close();
+      }
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  test(
+    "local control from the page: the limit in words after a PUT …/control, the failsafe when the energy manager falls silent, refusals in words, clear, disable and enable",
+    async () => {
+      const srv = await start({ waitReady: true, config: { control: { failsafe_timeout_s: 8, failsafe_current_A: 6 } } });
+      const { page, problems } = await openPage(srv.url + "/");
+      const evse = page.locator('[data-evse="1"]');
+      const status = evse.locator(".evse-head [data-status]");
+      const local = evse.locator(".local-control");
+      const outcome = evse.locator(".outcome");
+      await waitText(status, /^Available$/);
+      await waitText(evse.locator("[data-limits]"), /^No local limit, no site limit$/);
+      // No badge for what is not configured.
+      expect(await page.locator("[data-mqtt], [data-ocpp]").count()).toBe(0);
+
+      // A local energy manager sets a limit over HTTP: the page shows it in words.
+      const put = (body: unknown) => srv.fetch("/api/v1/evses/1/control", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect((await put({ max_current_A: 12 })).status).toBe(200);
+      await waitText(evse.locator('[data-limit="local"]'), /^Limited to 12 A by local control$/);
+      await waitText(local.locator("[data-local-limit]"), /^Limited to 12 A by local control$/);
+
+      // The same from the page's own control, answered at once.
+      const field = local.locator('input[name="local-limit"]');
+      await field.fill("10");
+      await local.getByRole("button", { name: "Set limit" }).click();
+      await waitText(outcome, /^Limited to 10 A by local control$/);
+      await waitText(evse.locator('[data-limit="local"]'), /^Limited to 10 A by local control$/, 2000);
+      // Nobody refreshes it: after control.failsafe_timeout_s the failsafe current applies.
+      await waitText(evse.locator('[data-limit="failsafe"]'), /^Failsafe: energy manager silent, 6 A$/, 20_000);
+      await waitText(local.locator("[data-local-limit]"), /^Failsafe: energy manager silent, 6 A$/);
+      expect((await srv.get("/api/v1/evses/1/status")).body).toMatchObject({ failsafe: true, local_limit_A: 10, failsafe_current_A: 6 });
+
+      // Refusals in words; nothing changes.
+      await field.fill("3");
+      await local.getByRole("button", { name: "Set limit" }).click();
+      await waitText(outcome, /^Set limit refused: invalid control request: max_current_A: must be 0 \(pause\) or at least 6/);
+      await field.fill("ten");
+      await local.getByRole("button", { name: "Set limit" }).click();
+      await waitText(outcome, /^Set limit refused: "ten" is not a number of amperes/);
+      expect((await srv.get("/api/v1/evses/1/status")).body).toMatchObject({ failsafe: true, local_limit_A: 10 });
+
+      await local.getByRole("button", { name: "Clear limit" }).click();
+      await waitText(outcome, /^Local limit removed$/);
+      await waitText(evse.locator("[data-limits]"), /^No local limit, no site limit$/);
+      expect((await srv.get("/api/v1/evses/1/status")).body).toMatchObject({ failsafe: false, local_limit_A: null });
+
+      await local.getByRole("button", { name: "Disable", exact: true }).click();
+      await waitText(outcome, /^Disabled by local control$/);
+      await waitText(status, /^Unavailable$/);
+      await waitText(local.locator("[data-enabled]"), /^disabled$/);
+      await local.getByRole("button", { name: "Enable", exact: true }).click();
+      await waitText(outcome, /^Enabled by local control$/);
+      await waitText(status, /^Available$/);
+      await waitText(local.locator("[data-enabled]"), /^enabled$/);
+
+      // The browser logs the refused request (the 400 above) as a console error; nothing else.
+      expect(problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p))).toEqual([]);
+      await page.context().close();
+    },
+    FLOW_TIMEOUT_MS,
+  );
+
+  test(
+    "two EVSEs on a 32 A site with MQTT: each card says its share of the site, the header says MQTT connected, then reconnecting with the reason when the broker dies",
+    async () => {
+      const broker = await startMosquitto();
+      try {
+        const srv = await start({
+          waitReady: true,
+          config: {
+            site: { max_current_A: 32 },
+            mqtt: { url: broker.url, username: broker.username, password: broker.password, topic_prefix: `dash/${crypto.randomUUID().slice(0, 8)}` },
+            evses: [
+              { evse_id: "DE*TST*E0002*1", disable_authentication: true },
+              { evse_id: "DE*TST*E0002*2", disable_authentication: true },
+            ],
+          },
+        });
+        for (const i of [1, 2]) await srv.post(`/api/v1/evses/${i}/sim/car`, { script: "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 36000" });
+
+        for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
+          const { page, problems } = await openPage(srv.url + "/", viewport);
+          await waitText(page.locator("[data-mqtt]"), /^MQTT connected$/);
+          expect(await page.locator("[data-mqtt]").getAttribute("title")).toContain(`mqtt://127.0.0.1:${broker.port}`);
+          expect(await page.locator("[data-ocpp]").count()).toBe(0);
+          for (const i of [1, 2]) {
+            await waitText(page.locator(`[data-card="${i}"] [data-status]`), /^Charging$/, 20_000);
+            // Both charge: about half of 32 A each (rounded down to 0.1 A).
+            await waitText(page.locator(`[data-card="${i}"] [data-limit="site"]`), /^Site share 1[56](\.\d)? A of 32 A$/, 20_000);
+          }
+          await expectNoHorizontalScroll(page, `site overview at ${viewport.width} px`);
+          await page.locator('[data-card="2"]').click();
+          await waitText(page.locator('[data-evse="2"] [data-limit="site"]'), /^Site share 1[56](\.\d)? A of 32 A$/);
+          await expectNoHorizontalScroll(page, `EVSE 2 with its site share at ${viewport.width} px`);
+          expect(problems).toEqual([]);
+          await page.context().close();
+        }
+
+        // The broker dies: the badge says so, with the reason, and still fits a phone.
+        await broker.kill();
+        const { page, problems } = await openPage(srv.url + "/", { width: 390, height: 844 });
+        await waitText(page.locator("[data-mqtt]"), /^MQTT: reconnecting — \S.*/, 20_000);
+        await expectNoHorizontalScroll(page, "the reconnecting badge at 390 px");
+        expect(problems).toEqual([]);
+        await page.context().close();
+      } finally {
+        await broker.stop();
       }
     },
     FLOW_TIMEOUT_MS,

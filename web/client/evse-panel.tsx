@@ -9,11 +9,14 @@ import { ErrorsList } from "./errors-list.tsx";
 import { EventLog } from "./event-log.tsx";
 import { figures } from "./figures.ts";
 import { amps, CP_MEANING, dash, energy, kW } from "./format.ts";
+import { LimitChips } from "./limit-chips.tsx";
+import { LocalControl } from "./local-control.tsx";
 import { PowerChart, usePowerSeries } from "./power-chart.tsx";
 import { SessionCard } from "./session-card.tsx";
 import { SessionHistory } from "./session-history.tsx";
 import { useAction } from "./use-action.ts";
 import { DETAIL_TYPES, useEvse } from "./use-evse.ts";
+import { useStatus } from "./use-status.ts";
 
 interface HwCapabilities {
   max_current_A_import?: number;
@@ -39,6 +42,7 @@ function historyKey(log: { id: number; event: { event: string } }[]): number {
 export function EvsePanel({ index, evseId, onBack }: { index: number; evseId: string | null; onBack?: () => void }) {
   const live = useEvse(index, DETAIL_TYPES);
   const { busy, outcome, act } = useAction();
+  const { summary, set: setSummary } = useStatus(index, live.log[0]?.id);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 5000);
@@ -115,6 +119,8 @@ export function EvsePanel({ index, evseId, onBack }: { index: number; evseId: st
         />
       </div>
 
+      <LimitChips index={index} summary={summary} empty="No local limit, no site limit" />
+
       <div class={`outcome ${outcome ? (outcome.ok ? "ok" : "bad") : ""}`} role="status" aria-live="polite">
         {busy ? `${busy} …` : outcome ? outcome.text : "Ready for commands."}
       </div>
@@ -125,6 +131,7 @@ export function EvsePanel({ index, evseId, onBack }: { index: number; evseId: st
         <ChargerControls index={index} act={act} busy={busy} />
         {sim ? <CarPanel index={index} sim={sim} act={act} busy={busy} /> : null}
         <div class="stack">
+          <LocalControl index={index} summary={summary} onSummary={setSummary} act={act} busy={busy} />
           <SessionCard status={status} sessionWh={f.sessionWh} protocol={vars.selected_protocol as string | undefined} />
           <ErrorsList errors={live.errors} />
         </div>

@@ -5,10 +5,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { figures } from "./figures.ts";
 import { amps, dash, energy, kW } from "./format.ts";
+import { LimitChips } from "./limit-chips.tsx";
 import { OVERVIEW_TYPES, useEvse } from "./use-evse.ts";
+import { useStatus } from "./use-status.ts";
 
 export function EvseCard({ index, evseId }: { index: number; evseId: string | null }) {
   const live = useEvse(index, OVERVIEW_TYPES);
+  const { summary } = useStatus(index, live.log[0]?.id);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 5000);
@@ -44,6 +47,7 @@ export function EvseCard({ index, evseId }: { index: number; evseId: string | nu
           <dd data-figure="limit">{amps(limit)}</dd>
         </div>
       </dl>
+      <LimitChips index={index} summary={summary} />
       {live.errors.length > 0 ? (
         <div class="card-errors">
           {live.errors.length} active error{live.errors.length > 1 ? "s" : ""}
