@@ -1,8 +1,8 @@
 // GET /docs: the API reference, rendered on the server from the OpenAPI document (one
 // self-contained page, no script and nothing fetched from elsewhere), so it cannot disagree
 // with /openapi.json.
-import { Hono } from "hono";
-import { methodNotAllowed } from "../context.ts";
+import * as v from "valibot";
+import { route, type Route } from "../route.ts";
 
 type Json = Record<string, unknown>;
 
@@ -82,11 +82,32 @@ ${components.join("\n")}
 `;
 }
 
-/** `doc` is asked for on the first request only: rendering is not start-up work. */
-export function docsRoutes(doc: () => object): Hono {
-  const r = new Hono();
-  let html: string | null = null;
-  r.get("/docs", (c) => c.html((html ??= renderDocsHtml(doc() as Json))));
-  r.all("/docs", methodNotAllowed(["GET"]));
-  return r;
+/**
+ * GET /openapi.json and GET /docs. `document` is asked for on the first request only: converting
+ * every schema and rendering the page is not start-up work.
+ */
+export function docsRoutes(document: (version: string) => Json): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/openapi.json",
+      operationId: "getOpenApi",
+      summary: "This document (no token needed)",
+      auth: false,
+      responses: { "200": { description: "OpenAPI 3.1", schema: v.pipe(v.record(v.string(), v.unknown()), v.description("An OpenAPI 3.1 document")) } },
+      handler: (ctx) => (c) => c.json(document(ctx.version)),
+    }),
+    route({
+      method: "GET",
+      path: "/docs",
+      operationId: "getDocs",
+      summary: "API reference: this document as one HTML page (no token needed)",
+      auth: false,
+      responses: { "200": { description: "HTML", media: "text/html", schema: v.string() } },
+      handler: (ctx) => {
+        let html: string | null = null;
+        return (c) => c.html((html ??= renderDocsHtml(document(ctx.version))));
+      },
+    }),
+  ];
 }

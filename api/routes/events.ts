@@ -4,9 +4,9 @@
 // (closed at 10,000 by PublicationLog) and never slows the kernel or the other readers.
 // The subscriber lives exactly as long as the connection: the client going away (cancel, the
 // request's abort signal) closes it at once, and closing it ends the stream.
-import { Hono } from "hono";
-import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
+import * as v from "valibot";
 import type { Publication, Subscriber } from "../publications.ts";
+import { route, type Route } from "../route.ts";
 
 export const DEFAULT_KEEP_ALIVE_MS = 10_000;
 
@@ -47,22 +47,25 @@ export function sseStream(sub: Subscriber, keepAliveMs: number): ReadableStream<
   } as Bun.DirectUnderlyingSource) as ReadableStream<Uint8Array>;
 }
 
-export function eventsRoutes(ctx: ApiContext): Hono {
-  const r = new Hono();
-
-  r.get("/:i/events", (c) => {
-    const evse = evseOf(ctx, c);
-    const sub = evse.publications.subscribe(c.req.header("last-event-id"));
-    c.req.raw.signal?.addEventListener("abort", () => sub.close(), { once: true });
-    return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-      },
-    });
-  });
-  r.all("/:i/events", methodNotAllowed(["GET"]));
-
-  return r;
-}
+export const eventsRoutes: Route[] = [
+  route({
+    method: "GET",
+    path: "/api/v1/evses/{i}/events",
+    operationId: "streamEvents",
+    summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value",
+    auth: true,
+    headers: [{ name: "Last-Event-ID", required: false, description: "Replay every message after this id instead of the snapshot", schema: v.string() }],
+    responses: { "200": { description: "Event stream", media: "text/event-stream", schema: v.string() } },
+    handler: (ctx) => (c, { evse }) => {
+      const sub = evse.publications.subscribe(c.req.header("last-event-id"));
+      c.req.raw.signal?.addEventListener("abort", () => sub.close(), { once: true });
+      return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-accel-buffering": "no",
+        },
+      });
+    },
+  }),
+];
