@@ -19,6 +19,9 @@ function checkSchema(requirement: unknown, base: JsonSchema): JsonSchema | null 
 
 const REF_PREFIX = "#/components/schemas/";
 
+/** The project grants no licence (package.json is private and names none). */
+const LICENSE = { name: "Proprietary: all rights reserved", identifier: "LicenseRef-Proprietary" };
+
 function config(components: Record<string, v.GenericSchema>, typeMode: ConversionConfig["typeMode"] = "ignore"): ConversionConfig {
   return {
     target: "draft-2020-12",
@@ -144,6 +147,7 @@ export function openApiDocument({ version, routes, components }: DocumentOptions
     info: {
       title: "evse-manager",
       version,
+      license: LICENSE,
       description: "EVerest evse_manager 2025.1.0 over HTTP, version 1 of the API; reference with the event stream and error rules: docs/http-api.md in the repository",
     },
     servers: [{ url: "/", description: "The charger that serves this document" }],
