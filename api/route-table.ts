@@ -15,10 +15,9 @@ import { docsRoutes } from "./routes/docs.ts";
 import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
-import { serviceRoutes } from "./routes/service.ts";
+import { HealthSchema, serviceRoutes } from "./routes/service.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
-import { SimStateSchema } from "./routes/sim.ts";
-import { simRoutes } from "./routes/sim.ts";
+import { SimStateSchema, simRoutes } from "./routes/sim.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { varsRoutes } from "./routes/vars.ts";
 import { StatusSummarySchema } from "./status.ts";
@@ -43,6 +42,7 @@ export const ROUTES: readonly Route[] = [
 function components(): Record<string, v.GenericSchema> {
   const named: Record<string, v.GenericSchema> = {
     Error: ErrorBodySchema,
+    Health: HealthSchema,
     EnforcedLimits: EnforcedLimitsSchema,
     SimState: SimStateSchema,
     SessionPage: SessionPageSchema,
