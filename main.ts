@@ -11,6 +11,8 @@ import { engineName } from "./engine.ts";
 import { loadConfigFile } from "./api/config-file.ts";
 import { ConfigError, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
 import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
@@ -36,7 +38,7 @@ function configure(args: CliArgs): AppConfig {
   return config;
 }
 
-async function start(config: AppConfig, token: string | null): Promise<void> {
+async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): Promise<void> {
   // Start-up order is chosen for time to first /healthz: the store is opened and the board
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
@@ -198,6 +200,18 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       .finally(() => (ticking = false));
   }, TICK_MS);
 
+  // MQTT and Home Assistant (integration.md §3–4): loaded only when a broker is configured.
+  let mqtt: { stop(): Promise<void> } | null = null;
+  if (config.mqtt.url !== undefined) {
+    const { startMqttBridge, bridgeEvse } = await import("./mqtt/index.ts");
+    const bridge = startMqttBridge(
+      { ...config.mqtt, url: config.mqtt.url },
+      { evses: evses.map((e, k) => bridgeEvse(e, config.evses[k]!)), log: (line) => logger.info(line), version: VERSION, hostname: hostname(), ca: mqttCa },
+    );
+    metrics.mqtt(() => bridge.stats());
+    mqtt = bridge;
+  }
+
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
   const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
   let server: RunningServer;
@@ -228,6 +242,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
     await Promise.allSettled(evses.map((e) => e.board.stop()));
+    await mqtt?.stop(); // after the kernel's last events; publishes `offline`
     // The board thread's final state, for operators and the shutdown test: the relays were open.
     for (const e of evses) {
       const relays = e.board.sim?.state().relays_closed ?? (e.board as { relaysClosed?: () => boolean }).relaysClosed?.();
@@ -275,8 +290,16 @@ async function main(argv: string[]): Promise<void> {
   if (token === null && !isLoopback(config.api.host)) {
     refuse(`refusing to listen on ${config.api.host} without an API token: set api.token in the config or EVSE_API_TOKEN`);
   }
+  let mqttCa: Buffer | undefined;
+  if (config.mqtt.ca_file !== undefined) {
+    try {
+      mqttCa = readFileSync(config.mqtt.ca_file);
+    } catch (err) {
+      refuse(`invalid configuration: mqtt.ca_file: cannot read ${config.mqtt.ca_file}: ${(err as Error).message}`);
+    }
+  }
   try {
-    await start(config, token);
+    await start(config, token, mqttCa);
   } catch (err) {
     process.stderr.write(`evse-manager: start-up failed: ${(err as Error).stack ?? err}\n`);
     process.exit(1);

@@ -1,5 +1,7 @@
 // Reading a request body by the contract's rules, in its order: size (413) before anything is
 // parsed, then the content type (415), then JSON (400). An empty body counts as {}.
+// The same rules (minus the content type) read an MQTT command payload (mqtt/), so a bad body
+// gets the same error from both.
 import type { Context } from "hono";
 import { ApiError, type ErrorDetail } from "./errors.ts";
 
@@ -88,7 +90,13 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   if (type !== undefined && type.split(";")[0]!.trim().toLowerCase() !== "application/json") {
     throw new ApiError(415, "unsupported_media_type", `body must be application/json, got "${type}"`);
   }
+  return decodeJsonBytes(bytes);
+}
 
+/** Size, UTF-8 and JSON checks of a body that has no content type (an MQTT payload). */
+export function decodeJsonBytes(bytes: Uint8Array): unknown {
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.byteLength === 0) return {};
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -109,11 +117,15 @@ export async function readJsonBody(c: Context): Promise<unknown> {
   return body;
 }
 
-/** A JSON body that must be an object (command arguments, limits, scripts). */
-export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const body = await readJsonBody(c);
+/** A body that must be an object (command arguments, limits, scripts). */
+export function requireObject(body: unknown): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "invalid_body", "body must be a JSON object", [{ path: "", message: "expected an object" }]);
   }
   return body as Record<string, unknown>;
+}
+
+/** A JSON body that must be an object (command arguments, limits, scripts). */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  return requireObject(await readJsonBody(c));
 }

@@ -32,6 +32,15 @@ function workerCounters(board: object): WorkerCounters | null {
   return typeof counters === "function" ? counters.call(board) : null;
 }
 
+/** What the MQTT bridge counts (mqtt/bridge.ts MqttStats); read at render. */
+export interface MqttMetrics {
+  connected: boolean;
+  received: number;
+  sent: number;
+  dropped: Record<string, number>;
+  queued: number;
+}
+
 /** A report rate needs two samples at least this far apart (ms) to be worth a number. */
 const RATE_MIN_WINDOW_MS = 1000;
 
@@ -54,7 +63,7 @@ interface EvseCounters {
 }
 
 const labels = (pairs: Record<string, string | number>): string =>
-  "{" + Object.entries(pairs).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`))}"`).join(",") + "}";
+  Object.keys(pairs).length === 0 ? "" : "{" + Object.entries(pairs).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`))}"`).join(",") + "}";
 
 function importWh(value: unknown): number | null {
   const total = (value as { meter_value?: { energy_Wh_import?: { total?: unknown } } } | undefined)?.meter_value?.energy_Wh_import?.total;
@@ -68,7 +77,14 @@ export class Metrics {
   /** Per EVSE: the report count and time of the sample the rate gauge is measured from. */
   private readonly rateFrom = new Map<number, { at: number; rx: number; rate: number }>();
 
+  private mqttSource: (() => MqttMetrics) | null = null;
+
   constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** The MQTT bridge's counters; without a bridge the mqtt families read 0. */
+  mqtt(source: () => MqttMetrics): void {
+    this.mqttSource = source;
+  }
 
   request(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
@@ -218,6 +234,17 @@ export class Metrics {
       out.push(`evse_api_request_duration_seconds_sum${labels({ route })} ${h.sum}`);
       out.push(`evse_api_request_duration_seconds_count${labels({ route })} ${h.count}`);
     }
+
+    const mqtt = this.mqttSource?.() ?? { connected: false, received: 0, sent: 0, dropped: { superseded: 0, queue_full: 0, rejected: 0 }, queued: 0 };
+    family("gauge", "evse_mqtt_connected", "1 while connected to the MQTT broker (0 also when mqtt.url is not set).", [[{}, mqtt.connected ? 1 : 0]]);
+    counter("evse_mqtt_messages_received_total", "MQTT messages received (commands, control, Home Assistant status, discovery scan).", [[{}, mqtt.received]]);
+    counter("evse_mqtt_messages_sent_total", "MQTT messages published and acknowledged by the broker.", [[{}, mqtt.sent]]);
+    counter(
+      "evse_mqtt_messages_dropped_total",
+      "MQTT messages not sent: superseded by a newer state, queue_full (events beyond the outgoing queue), rejected by the client.",
+      Object.entries(mqtt.dropped).map(([reason, n]): [Record<string, string>, number] => [{ reason }, n]),
+    );
+    family("gauge", "evse_mqtt_queue_messages", "MQTT messages waiting to be sent or acknowledged.", [[{}, mqtt.queued]]);
     return out.join("\n") + "\n";
   }
 }

@@ -1,11 +1,12 @@
-// POST …/{i}/commands/{name}: arguments checked against interface.md (COMMAND_ARGS), then handed
-// to the kernel. Refusals come before the kernel sees anything, so bad input changes nothing.
-// One route for Hono, one OpenAPI operation per command (each with its own schemas).
+// POST …/{i}/commands/{name}: the body is read by the contract's rules, then api/run-command.ts
+// checks the arguments against interface.md (COMMAND_ARGS) and hands them to the kernel (the MQTT
+// cmd topics share it). One route for Hono, one OpenAPI operation per command, each with its own
+// argument and result schema.
 import * as v from "valibot";
-import { COMMAND_NAMES, KernelNotStartedError, type CommandName } from "../../core/kernel-api.ts";
+import { COMMAND_NAMES, type CommandName } from "../../core/kernel-api.ts";
 import { COMMAND_ARGS, COMMAND_RESULTS } from "../../core/types/index.ts";
-import { ApiError } from "../errors.ts";
 import { route, type Route } from "../route.ts";
+import { runCommand } from "../run-command.ts";
 
 /** Commands the kernel answers before it has started (behavior.md §16.4). */
 const BEFORE_START: readonly CommandName[] = ["get_evse", "external_ready_to_start_charging"];
@@ -38,16 +39,7 @@ export const commandsRoutes: Route[] = [
         },
       })),
     },
-    handler: () => async (c, { evse, param, body }) => {
-      const name = param("name") as CommandName;
-      const args = await body();
-      try {
-        const result = await evse.kernel.command(name, args);
-        return c.json({ result: result === undefined ? null : result });
-      } catch (err) {
-        if (err instanceof KernelNotStartedError) throw new ApiError(409, "not_started", err.message);
-        throw err;
-      }
-    },
+    // The name was checked (404) before the body is read; runCommand validates with COMMAND_ARGS.
+    handler: () => async (c, { evse, param, json }) => c.json(await runCommand(evse.kernel, param("name"), await json())),
   }),
 ];

@@ -40,6 +40,7 @@ export const systemRoutes: Route[] = [
       "403": { description: "No API token is configured: updates need one" },
       "409": { description: "A transaction is open and force is not set, or another update is in progress" },
       "413": { description: "Executable larger than update.max_size_mb" },
+      "422": { description: "A signed executable that cannot run on this machine: its program interpreter is missing, or `--version` fails or times out" },
     },
     handler: (ctx) => {
       const transactions = new TransactionWatch();

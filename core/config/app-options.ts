@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { int } from "../types/schema-helpers.ts";
 import { ControlOptionsSchema, SiteOptionsSchema } from "./site-options.ts";
+import { MqttOptionsSchema } from "./mqtt-options.ts";
 
 export const ApiOptionsSchema = v.strictObject({
   // An empty token counts as not set (http-api.md); parseConfig drops it.
@@ -40,6 +41,7 @@ export const GLOBAL_ENTRIES = {
   update: v.optional(UpdateOptionsSchema, () => ({})),
   control: v.optional(ControlOptionsSchema, () => ({})),
   site: v.optional(SiteOptionsSchema, () => ({})),
+  mqtt: v.optional(MqttOptionsSchema, () => ({})),
 } as const;
 
 export type GlobalOptionName = keyof typeof GLOBAL_ENTRIES;

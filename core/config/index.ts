@@ -17,3 +17,4 @@ export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
 export { parseConfig, type AppConfig } from "./parse-config.ts";
 export { parseConfigText } from "./parse-config-text.ts";
 export { ControlOptionsSchema, defaultControlOptions, SiteOptionsSchema, type ControlOptions, type SiteOptions } from "./site-options.ts";
+export { MqttOptionsSchema, type MqttConfig } from "./mqtt-options.ts";

@@ -6,6 +6,7 @@ import { issueMessage, issuePath } from "../types/schema-helpers.ts";
 import { GLOBAL_ENTRIES } from "./app-options.ts";
 import { ConfigError, type ConfigProblem } from "./config-error.ts";
 import { expandDottedKeys } from "./dotted-keys.ts";
+import type { MqttConfig } from "./mqtt-options.ts";
 import { EVSE_ENTRIES, EvseConfigSchema, type EvseConfig } from "./evse-options.ts";
 import type { ControlOptions, SiteOptions } from "./site-options.ts";
 
@@ -24,6 +25,7 @@ export interface AppConfig {
   update: { public_key?: string; max_size_mb: number; health_timeout_s: number };
   control: ControlOptions;
   site: SiteOptions;
+  mqtt: MqttConfig;
   evses: EvseConfig[];
 }
 
@@ -65,12 +67,12 @@ export function parseConfig(raw: unknown, source: string): AppConfig {
   } else {
     const result = v.safeParse(SingleEvseFileSchema, expanded);
     if (!result.success) throw new ConfigError(source, problemsOf(result.issues, false));
-    const { api, board, storage, log_format, update, control, site, ...evse } = result.output;
-    global = { api, board, storage, log_format, update, control, site };
+    const { api, board, storage, log_format, update, control, site, mqtt, ...evse } = result.output;
+    global = { api, board, storage, log_format, update, control, site, mqtt };
     evses = [evse];
   }
 
   const api: AppConfig["api"] = { host: global.api.host, port: global.api.port };
   if (global.api.token !== undefined && global.api.token !== "") api.token = global.api.token;
-  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, control: global.control, site: global.site, evses };
+  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, control: global.control, site: global.site, mqtt: global.mqtt, evses };
 }
