@@ -3,7 +3,6 @@
 import type * as v from "valibot";
 import { VARIABLE_NAMES } from "../core/kernel-api.ts";
 import { EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
-import { SessionPageSchema } from "../store/index.ts";
 import { ControlSchema } from "./control.ts";
 import { ErrorBodySchema } from "./errors.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -16,7 +15,7 @@ import { energyRoutes } from "./routes/energy.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { evsesRoutes } from "./routes/evses.ts";
 import { HealthSchema, serviceRoutes } from "./routes/service.ts";
-import { sessionsRoutes } from "./routes/sessions.ts";
+import { VerifiedSessionPageSchema, sessionsRoutes } from "./routes/sessions.ts";
 import { SimStateSchema, simRoutes } from "./routes/sim.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { varsRoutes } from "./routes/vars.ts";
@@ -45,7 +44,7 @@ function components(): Record<string, v.GenericSchema> {
     Health: HealthSchema,
     EnforcedLimits: EnforcedLimitsSchema,
     SimState: SimStateSchema,
-    SessionPage: SessionPageSchema,
+    SessionPage: VerifiedSessionPageSchema,
     StatusSummary: StatusSummarySchema,
     Control: ControlSchema,
   };

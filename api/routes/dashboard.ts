@@ -1,4 +1,4 @@
-// The web dashboard: GET / (the page) and GET /assets/app.js, /assets/style.css. The files are
+// The web dashboard: GET / (the page), GET /assets/app.js, /assets/style.css and /favicon.ico. The files are
 // bundled by a Bun macro (web/bundle.ts): at build time for the compiled executable, on the first
 // request when running from source. No token for the page itself; its API calls carry one.
 import * as v from "valibot";
@@ -31,6 +31,8 @@ const load = (): Promise<Map<string, Served>> =>
       ["/", served(DASHBOARD.html, "text/html; charset=utf-8")],
       ["/assets/app.js", served(DASHBOARD.js, "text/javascript; charset=utf-8")],
       ["/assets/style.css", served(DASHBOARD.css, "text/css; charset=utf-8")],
+      // An SVG under the name browsers and crawlers ask for; the page links it explicitly too.
+      ["/favicon.ico", served(DASHBOARD.icon, "image/svg+xml")],
     ]);
   }));
 
@@ -56,6 +58,16 @@ export const dashboardRoutes: Route[] = [
     headers: [ifNoneMatch],
     responses: { "200": { description: "The page", media: "text/html", schema: v.string() }, "304": notModified },
     handler: () => (c) => serve("/", c.req.header("if-none-match")),
+  }),
+  route({
+    method: "GET",
+    path: "/favicon.ico",
+    operationId: "getFavicon",
+    summary: "The dashboard's icon (SVG)",
+    auth: false,
+    headers: [ifNoneMatch],
+    responses: { "200": { description: "image/svg+xml", media: "image/svg+xml", schema: v.string() }, "304": notModified },
+    handler: () => (c) => serve("/favicon.ico", c.req.header("if-none-match")),
   }),
   route({
     method: "GET",

@@ -69,8 +69,9 @@ export function renderDocsHtml(doc: Json): string {
 body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:0 auto;padding:1rem 1.5rem;color:#222}
 code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f5f5f5;padding:.6rem;overflow:auto;max-height:30rem}
 .op{border-top:1px solid #ddd;padding-top:.3rem}.m{display:inline-block;min-width:4.5rem;font-weight:bold}
-.get{color:#06c}.post{color:#080}.delete{color:#b00}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-ul.index{columns:2;list-style:none;padding:0}a{text-decoration:none}.auth{color:#666;font-size:13px}
+.get{color:#06c}.post{color:#080}.delete{color:#b00}table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td code{white-space:pre-wrap;overflow-wrap:anywhere}h3 code{overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}
+ul.index{columns:2 22rem;list-style:none;padding:0;overflow-wrap:anywhere}a{text-decoration:none}.auth{color:#666;font-size:13px}
 </style></head><body>
 <h1>${esc(String(info.title ?? "API"))} <small>${esc(String(info.version ?? ""))}</small></h1>
 <p>${esc(String(info.description ?? ""))}. Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${esc(String(doc.openapi ?? ""))}).</p>
