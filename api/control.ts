@@ -4,6 +4,7 @@
 // anything: a refused request changes nothing.
 import * as v from "valibot";
 import { KernelNotStartedError, type EvseKernel } from "../core/kernel-api.ts";
+import { refuseArrayAsObject } from "./array-as-object.ts";
 import { ApiError, validationError } from "./errors.ts";
 import { statusSummary, type StatusSummary } from "./status.ts";
 
@@ -40,6 +41,7 @@ export interface ControlTarget {
 export async function applyControl(evse: ControlTarget, body: unknown): Promise<StatusSummary> {
   const parsed = v.safeParse(ControlSchema, body, { abortEarly: false });
   if (!parsed.success) throw validationError("invalid control request", parsed.issues);
+  refuseArrayAsObject("invalid control request", body, parsed.output);
   const request = parsed.output;
   const limit = request.max_current_A;
   const hardwareMax = evse.kernel.status().hardware_max_current_A;

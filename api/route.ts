@@ -9,6 +9,7 @@
 // `input.body()`), because some routes refuse other things first (a real board, a missing token).
 import type { Context, Hono } from "hono";
 import * as v from "valibot";
+import { refuseArrayAsObject } from "./array-as-object.ts";
 import { readJsonBody, readJsonObject } from "./body.ts";
 import { evseOf, methodNotAllowed, type ApiContext, type EvseRuntime } from "./context.ts";
 import { ApiError, validationError } from "./errors.ts";
@@ -157,8 +158,10 @@ function inputOf(ctx: ApiContext, r: Route, c: Context): RouteInput<unknown, unk
     },
     async body() {
       if (!bodySpec || isRawBody(bodySpec)) throw new Error(`${r.method} ${r.path} declares no JSON body`);
-      const parsed = v.safeParse(bodySpec.schema, await readJsonObject(c), { abortEarly: false });
+      const input = await readJsonObject(c);
+      const parsed = v.safeParse(bodySpec.schema, input, { abortEarly: false });
       if (!parsed.success) throw validationError(bodySpec.what, parsed.issues);
+      refuseArrayAsObject(bodySpec.what, input, parsed.output);
       return parsed.output;
     },
     json: () => readJsonBody(c),

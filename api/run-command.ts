@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { COMMAND_NAMES, KernelNotStartedError, type CommandName, type EvseKernel } from "../core/kernel-api.ts";
 import { COMMAND_ARGS } from "../core/types/index.ts";
+import { refuseArrayAsObject } from "./array-as-object.ts";
 import { requireObject } from "./body.ts";
 import { ApiError, notFound, validationError } from "./errors.ts";
 
@@ -16,6 +17,7 @@ export async function runCommand(kernel: Pick<EvseKernel, "command">, name: stri
   const args = requireObject(body);
   const parsed = v.safeParse(COMMAND_ARGS[name] as v.GenericSchema, args, { abortEarly: false });
   if (!parsed.success) throw validationError(`invalid arguments for ${name}`, parsed.issues);
+  refuseArrayAsObject(`invalid arguments for ${name}`, args, parsed.output);
   try {
     const result = await kernel.command(name, parsed.output as Record<string, unknown>);
     return { result: result === undefined ? null : result };

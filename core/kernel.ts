@@ -23,10 +23,9 @@ import { LocalLimit } from "./local-limit.ts";
 import type { BoardInput, BspEventEnum } from "./ports.ts";
 import { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
+import { Transaction } from "./transaction.ts";
 import {
   ConnectorTypeEnumSchema,
-  PowermeterSchema,
-  ProvidedIdTokenSchema,
   type EnableDisableSource,
   type EnforcedLimits,
   type HardwareCapabilities,
@@ -47,6 +46,7 @@ export class Kernel implements EvseKernel {
   private readonly table = new EnableDisableTable();
   private readonly reservation = new Reservation();
   private readonly emLimit = new EnergyManagerLimit();
+  private readonly transaction: Transaction;
   private readonly charger: Charger;
   private readonly control: ControlOptions;
   private readonly localLimit: LocalLimit;
@@ -85,12 +85,19 @@ export class Kernel implements EvseKernel {
       lock_connector_in_state_b: deps.config.lock_connector_in_state_b,
     });
     this.errorHandling = new ErrorHandling(deps.clock, deps.newUuid, deps.config.fail_on_powermeter_errors);
+    this.transaction = new Transaction({
+      clock: deps.clock,
+      config: deps.config,
+      meter: deps.meter,
+      store: deps.store,
+      log: deps.log,
+      latestMeter: () => this.latestMeter,
+    });
     this.charger = new Charger({
       clock: deps.clock,
       config: deps.config,
       board: deps.board,
-      meter: deps.meter,
-      store: deps.store,
+      transaction: this.transaction,
       iec: this.iec,
       errors: this.errorHandling,
       reservation: this.reservation,
@@ -147,7 +154,7 @@ export class Kernel implements EvseKernel {
       }
       if (this.isStarted && !this.isShutDown) {
         if (this.iec.tick()) this.contactorWatchdogExpired();
-        this.charger.refreshRecordIfDue();
+        this.transaction.refreshIfDue();
       }
       await this.afterInput();
     });
@@ -174,7 +181,7 @@ export class Kernel implements EvseKernel {
       this.isShutDown = true;
       this.iec.powerOff();
       this.iec.x1();
-      this.charger.refreshRecord();
+      this.transaction.refresh();
     });
   }
 
@@ -258,55 +265,10 @@ export class Kernel implements EvseKernel {
       const waitMs = this.config.initial_meter_value_timeout_ms;
       if (this.latestMeter === null && waitMs > 0 && this.deps.clock.now() - this.bootAt < waitMs) return;
       this.bootRecordDone = true;
-      await this.finishInterruptedTransaction();
+      this.interruptedUuid = await this.transaction.finishInterrupted((e) => this.emit(e));
     }
     if (this.config.external_ready_to_start_charging && !this.externalReadyUsed) return;
     await this.startKernel();
-  }
-
-  /** D7: the transaction of the stored record ends with PowerLoss, carrying its own uuid and token. */
-  private async finishInterruptedTransaction(): Promise<void> {
-    let record = null;
-    try {
-      record = this.deps.store.load();
-    } catch (err) {
-      this.deps.log(`transaction record unreadable, ignored: ${(err as Error).message}`);
-    }
-    const meter = this.deps.meter;
-    if (record === null) {
-      if (meter) await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
-      return;
-    }
-    const signed: { start_signed_meter_value?: unknown; signed_meter_value?: unknown } = {};
-    if (meter) {
-      try {
-        const resp = await meter.stop_transaction(record.uuid);
-        if (resp.status === "OK") {
-          if (resp.start_signed_meter_value !== undefined) signed.start_signed_meter_value = resp.start_signed_meter_value;
-          if (resp.signed_meter_value !== undefined) signed.signed_meter_value = resp.signed_meter_value;
-        }
-      } catch (err) {
-        this.logFailure("powermeter stop_transaction", err);
-      }
-      await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
-    }
-    const now = this.deps.clock.now();
-    const idTag = v.safeParse(ProvidedIdTokenSchema, record.id_tag);
-    const meterValue = v.safeParse(PowermeterSchema, record.latest_meter_value);
-    this.emit(
-      ev.transactionFinished(record.uuid, now, {
-        reason: "PowerLoss",
-        meter_value: meterValue.success ? meterValue.output : ev.meterValueOrZero(this.latestMeter, now),
-        ...(idTag.success ? { id_tag: idTag.output } : {}),
-        ...signed,
-      }),
-    );
-    try {
-      this.deps.store.clear();
-    } catch (err) {
-      this.logFailure("transaction record clear", err);
-    }
-    this.interruptedUuid = record.uuid;
   }
 
   private async startKernel(): Promise<void> {

@@ -8,6 +8,8 @@ import { dirname, join, resolve } from "node:path";
 import { GLOBAL_ENTRIES } from "../core/config/app-options.ts";
 import { EVSE_MANAGER_OPTION_NAMES, HidOptionsSchema, SimOptionsSchema } from "../core/config/evse-options.ts";
 import { ApiOptionsSchema, StorageOptionsSchema, UpdateOptionsSchema } from "../core/config/app-options.ts";
+import { ControlOptionsSchema, SiteOptionsSchema } from "../core/config/site-options.ts";
+import { MqttOptionsSchema } from "../core/config/mqtt-options.ts";
 import { generatedHttpApiDoc, HTTP_API_DOC } from "../api/http-api-docs.ts";
 import { apiDocument } from "../api/route-table.ts";
 
@@ -67,10 +69,15 @@ describe("documentation", () => {
   test("docs/configuration.md names every configuration option", () => {
     const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
     const names = [
-      ...Object.keys(GLOBAL_ENTRIES).filter((k) => !["api", "storage", "update"].includes(k)),
+      ...Object.keys(GLOBAL_ENTRIES).filter((k) => !["api", "storage", "update", "control", "site", "mqtt"].includes(k)),
       ...Object.keys(ApiOptionsSchema.entries).map((k) => `api.${k}`),
       ...Object.keys(StorageOptionsSchema.entries).map((k) => `storage.${k}`),
       ...Object.keys(UpdateOptionsSchema.entries).map((k) => `update.${k}`),
+      ...Object.keys(ControlOptionsSchema.entries).map((k) => `control.${k}`),
+      ...Object.keys(SiteOptionsSchema.entries).map((k) => `site.${k}`),
+      ...Object.keys(MqttOptionsSchema.entries).filter((k) => k !== "homeassistant").map((k) => `mqtt.${k}`),
+      "mqtt.homeassistant.enabled",
+      "mqtt.homeassistant.discovery_prefix",
       ...EVSE_MANAGER_OPTION_NAMES,
       ...Object.keys(SimOptionsSchema.entries).map((k) => `sim.${k}`),
       ...Object.keys(HidOptionsSchema.entries).map((k) => `hid.${k}`),

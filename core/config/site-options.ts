@@ -18,6 +18,9 @@ export type ControlOptions = v.InferOutput<typeof ControlOptionsSchema>;
 export const SiteOptionsSchema = v.strictObject({
   /** Per phase, the supply fuse shared by every EVSE of the process; absent = no site limit. */
   max_current_A: v.optional(v.pipe(v.number(), v.minValue(6, "must be at least 6 (one EVSE's minimum offer)"), v.maxValue(10000, "must be at most 10000"))),
+  /** A site meter for the load; none is supported yet (integration.md §6), so only `none` (or
+   *  null) is accepted: the load is the sum of the EVSEs' own meters. */
+  meter: v.optional(v.nullable(v.picklist(["none"], 'must be "none": no site meter is supported yet (the load is the sum of the EVSEs\' own meters)'))),
 });
 export type SiteOptions = v.InferOutput<typeof SiteOptionsSchema>;
 
