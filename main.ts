@@ -92,6 +92,21 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
 
   const metrics = new Metrics();
   const clock = { now: () => Date.now() };
+  // Tokens (POST /api/v1/tokens) and, with ocpp.central_system_url, the OCPP charge point (ocpp/).
+  const { ChargingFrontEnd } = await import("./ocpp/index.ts");
+  let resetRequested: ((kind: "Soft" | "Hard") => void) | null = null;
+  const frontEnd = new ChargingFrontEnd({
+    ocpp: config.ocpp,
+    auth: config.auth,
+    store: store.ocpp,
+    version: VERSION,
+    evseCount: config.evses.length,
+    log: (line) => logger.info(line),
+    now: clock.now,
+    restart: (kind) => resetRequested?.(kind),
+    ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
+    diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
+  });
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];
@@ -162,6 +177,8 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
       nodeId: `evse_manager_${index}`,
       control: config.control,
     });
+    const follow = frontEnd.attach(index, kernel);
+    publications.onPublish((p) => follow(p.name, p.value));
     // Local control and site balancing (integration.md §2, §6): before the first board input, a
     // site-limited EVSE has no share yet, and the local limit of the previous run applies.
     if (config.site.max_current_A !== undefined) void kernel.setSiteShare(0);
@@ -211,9 +228,10 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     metrics.mqtt(() => bridge.stats());
     mqtt = bridge;
   }
+  frontEnd.start();
 
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
-  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
+  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage, frontEnd });
   let server: RunningServer;
   try {
     server = await serve(app.fetch, { hostname: config.api.host, port: config.api.port });
@@ -243,6 +261,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
     await Promise.allSettled(evses.map((e) => e.board.stop()));
     await mqtt?.stop(); // after the kernel's last events; publishes `offline`
+    await frontEnd.stop().catch(() => {});
     // The board thread's final state, for operators and the shutdown test: the relays were open.
     for (const e of evses) {
       const relays = e.board.sim?.state().relays_closed ?? (e.board as { relaysClosed?: () => boolean }).relaysClosed?.();
@@ -252,7 +271,24 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     // Last: the kernel's shutdown writes the open-transaction record and publishes its events.
     store.close();
     clearTimeout(deadline);
+    if (reexec) reexec();
     process.exit(code);
+  };
+  let reexec: (() => void) | null = null;
+  // OCPP Reset (ocpp.md §5.5): close cleanly, then start the same program again. Under the
+  // supervisor it restarts us; otherwise the successor is spawned once the store is closed.
+  resetRequested = (kind) => {
+    if (process.env[SUPERVISED_ENV] === "1") {
+      void shutdown(`OCPP ${kind} reset`, UPDATE_EXIT_CODE);
+      return;
+    }
+    reexec = () => {
+      const argv = COMPILED ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, ...process.argv.slice(1)];
+      const child = Bun.spawn(argv, { stdio: ["ignore", "inherit", "inherit"], env: process.env });
+      child.unref();
+      logger.info(`OCPP ${kind} reset: restarted as pid ${child.pid}`);
+    };
+    void shutdown(`OCPP ${kind} reset`);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -18,6 +18,7 @@ import { HealthSchema, serviceRoutes } from "./routes/service.ts";
 import { VerifiedSessionPageSchema, sessionsRoutes } from "./routes/sessions.ts";
 import { SimStateSchema, simRoutes } from "./routes/sim.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { tokensRoutes } from "./routes/tokens.ts";
 import { varsRoutes } from "./routes/vars.ts";
 import { StatusSummarySchema } from "./status.ts";
 
@@ -26,6 +27,7 @@ export const ROUTES: readonly Route[] = [
   ...docsRoutes(apiDocument),
   ...dashboardRoutes,
   ...systemRoutes,
+  ...tokensRoutes,
   ...evsesRoutes.slice(0, 1),
   ...varsRoutes,
   ...eventsRoutes,

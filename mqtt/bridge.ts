@@ -11,6 +11,7 @@
 // and when the next attempt happens is decided here, not inside the library.
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { decodeJsonBytes } from "../api/body.ts";
+import { unknownEvse } from "../api/context.ts";
 import { ApiError } from "../api/errors.ts";
 import type { Publication } from "../api/publications.ts";
 import type { MqttConfig } from "../core/config/index.ts";
@@ -235,9 +236,21 @@ export function startMqttBridge(config: MqttConfig & { url: string }, deps: Brid
       return;
     }
     const m = evseTopic.exec(topic);
-    const e = m ? byIndex.get(Number(m[1])) : undefined;
-    if (!m || !e) return; // another EVSE index than ours: nobody to answer for
-    const [, , command, field] = m;
+    if (!m) return;
+    if (packet.retain) {
+      // A retained message replayed by the broker at subscribe time (a live message arrives with
+      // the flag cleared): acting on it would repeat an old command, or undo a newer setting, on
+      // every reconnect — a broker restart would change what the charger does.
+      log(`WARNING MQTT: ignoring the retained message on ${topic}: commands and control values act once, when published: publish them without retain`);
+      return;
+    }
+    const [, index, command, field] = m;
+    const e = byIndex.get(Number(index));
+    if (!e) {
+      // As HTTP answers …/evses/{i}/… for an index that is not configured.
+      reply(command !== undefined ? `${topic}/result` : `${prefix}/evse/${index}/control/result`, packet, unknownEvse(index!, deps.evses.length).body());
+      return;
+    }
     if (command !== undefined) {
       const resultTopic = `${topic}/result`;
       let body: unknown;

@@ -4,6 +4,7 @@
 // one subscription, <discovery_prefix>/+/<node_id>/+/config, finds every config this process
 // ever announced, also those of EVSEs that are no longer configured (bridge.ts clears them).
 // Keys as HA's MQTT discovery documents them, in full (no abbreviations).
+import type { EvseState } from "../core/index.ts";
 
 export interface DiscoveryEvse {
   index: number;
@@ -25,27 +26,27 @@ export interface DiscoveryConfig {
   config: Record<string, unknown>;
 }
 
-/** The EvseState values of integration.md §1 (the `state` enum sensor's options). */
+/** Every EvseState the kernel has: the `state` enum sensor's options. HA refuses (and logs) a
+ *  value an enum sensor does not list, so this is the kernel's list exactly (checked below). */
 export const EVSE_STATES = [
+  "Disabled",
   "Idle",
   "WaitingForAuthentication",
   "PrepareCharging",
+  "WaitingForEnergy",
   "Charging",
   "ChargingPausedEV",
   "ChargingPausedEVSE",
-  "WaitingForEnergy",
   "StoppingCharging",
   "Finished",
-  "FinishedEV",
-  "FinishedEVSE",
-  "SwitchingPhases",
-  "Disabled",
-  "Replug",
   "T_step_EF",
   "T_step_X1",
-  "Error",
-  "Faulted",
-];
+  "SwitchPhases",
+  "Replug",
+] as const satisfies readonly EvseState[];
+// A state added to the kernel and not here fails the typecheck.
+const everyState: [Exclude<EvseState, (typeof EVSE_STATES)[number]>] extends [never] ? true : false = true;
+void everyState;
 
 /** A string usable as an HA node_id / object_id: [a-zA-Z0-9_-]. */
 export const slug = (s: string): string => s.replace(/[^a-zA-Z0-9_-]+/g, "_").replace(/^_+|_+$/g, "") || "evse_manager";

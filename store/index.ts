@@ -8,5 +8,6 @@ export { SimPlugState } from "./sim-plug-state.ts";
 export { LocalLimitState } from "./local-limit-state.ts";
 export { SCHEMA_VERSION } from "./migrations.ts";
 export * from "./session-summary.ts";
+export type { OcppStore, QueuedMessage, GlobalKv, OcppTransactionRow } from "./ocpp-store.ts";
 export { lockFileFor } from "./storage-lock.ts";
 export { SimMeterState, snapshotOf, type SimMeterSnapshot } from "./sim-meter-state.ts";

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import type { TransactionRecord, TransactionStore } from "../core/ports.ts";
 import { prepareKv, type EvseKv } from "./evse-kv.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { prepareOcppStore, type OcppStore } from "./ocpp-store.ts";
 import { prepareHistory, type SessionHistory } from "./session-history.ts";
 import { lockStorage, type StorageLock } from "./storage-lock.ts";
 import { StoreError, type StoreErrorKind } from "./store-error.ts";
@@ -24,6 +25,8 @@ export interface Store {
   readonly problem: string | null;
   /** The view of one EVSE (index from 1); EVSEs never see each other's rows. */
   forEvse(index: number): EvseStore;
+  /** OCPP's queue, transaction ids and process-wide key-value table (store/ocpp-store.ts). */
+  readonly ocpp: OcppStore;
   close(): void;
 }
 
@@ -134,9 +137,12 @@ export function openStore(path: string, lock?: StorageLock): Store {
     history.fromRecord(evse, record);
   });
 
+  const ocpp = prepareOcppStore(db);
+
   return {
     path,
     problem: null,
+    ocpp,
     forEvse(index) {
       if (!Number.isInteger(index) || index < 1) throw new RangeError(`evse index must be a whole number ≥ 1, got ${index}`);
       const evse = index;

@@ -26,6 +26,13 @@ describe("Home Assistant discovery payloads", () => {
     }
   });
 
+  test("the state enum lists exactly the kernel's EvseState values (SwitchPhases, not the event name SwitchingPhases)", () => {
+    const state = discoveryConfigs({ index: 1, evseId: "DE*X*E1", canSwitchPhases: true, maxCurrentA: 32 }, OPTIONS).find((c) => c.topic.endsWith("/evse1_state/config"))!;
+    expect(state.config.options).toContain("SwitchPhases");
+    expect(state.config.options).not.toContain("SwitchingPhases");
+    expect(new Set(state.config.options as string[]).size).toBe(14);
+  });
+
   test("node and object ids use only the characters HA allows", () => {
     expect(slug("evse-manager/my.host name")).toBe("evse-manager_my_host_name");
     expect(evseIndexOfObjectId("evse12_power")).toBe(12);
@@ -53,5 +60,12 @@ describe("plain control values", () => {
       expect((err as ApiError).status).toBe(400);
       expect((err as ApiError).details[0]!.path).toBe(field);
     }
+    let huge: unknown;
+    try {
+      controlBodyOf("max_current_A", "x".repeat(100_000));
+    } catch (e) {
+      huge = e;
+    }
+    expect((huge as ApiError).message.length).toBeLessThan(200);
   });
 });

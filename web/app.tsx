@@ -12,6 +12,51 @@ interface EvseInfo {
   index: number;
   evse_id: string | null;
 }
+interface Ocpp {
+  configured: boolean;
+  connected: boolean;
+  registration: string | null;
+  queued_transaction_messages: number;
+  last_error: string | null;
+}
+interface OcppConnector {
+  connector_id: number;
+  status: string;
+  error_code: string;
+}
+
+/** The CSMS connection and each connector's OCPP status; nothing when OCPP is not configured. */
+function OcppBadge({ epoch }: { epoch: number }) {
+  const [state, setState] = useState<{ ocpp: Ocpp; connectors: OcppConnector[] } | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const poll = () =>
+      Promise.all([api<Ocpp>("/api/v1/ocpp"), api<OcppConnector[]>("/api/v1/ocpp/connectors")])
+        .then(([ocpp, connectors]) => !stopped && setState({ ocpp, connectors }))
+        .catch(() => !stopped && setState(null));
+    void poll();
+    const timer = setInterval(poll, 3000);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [epoch]);
+  if (!state?.ocpp.configured) return null;
+  const { ocpp, connectors } = state;
+  const tone = ocpp.connected && ocpp.registration === "Accepted" ? "ok" : ocpp.connected ? "warn" : "bad";
+  const text = ocpp.connected ? `OCPP ${ocpp.registration ?? "connecting"}` : "OCPP offline";
+  const title = [ocpp.last_error, `${ocpp.queued_transaction_messages} queued`, ...connectors.map((c) => `connector ${c.connector_id}: ${c.status}${c.error_code !== "NoError" ? ` (${c.error_code})` : ""}`)].filter(Boolean).join("\n");
+  return (
+    <span class={`health ${tone}`} data-ocpp title={title}>
+      {text}
+      {connectors
+        .filter((c) => c.connector_id > 0)
+        .map((c) => ` · ${c.connector_id}: ${c.status}`)
+        .join("")}
+    </span>
+  );
+}
+
 interface Health {
   status: string;
   version: string;
@@ -107,6 +152,7 @@ function App() {
           </div>
         </a>
         <div class="topbar-right">
+          {authNeeded ? null : <OcppBadge epoch={epoch} />}
           <span class={`health ${healthTone}`} data-health>
             {healthText}
           </span>

@@ -44,6 +44,6 @@ export const serviceRoutes: Route[] = [
     summary: "Prometheus metrics (no token needed)",
     auth: false,
     responses: { "200": { description: "Prometheus text exposition format 0.0.4", media: "text/plain", schema: v.string() } },
-    handler: (ctx) => (c) => c.text(ctx.metrics.render(ctx.evses), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
+    handler: (ctx) => (c) => c.text(ctx.metrics.render(ctx.evses) + (ctx.frontEnd?.metricsText() ?? ""), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }),
   }),
 ];

@@ -2,6 +2,7 @@
 // level of the file also when an `evses:` list is given.
 import * as v from "valibot";
 import { int } from "../types/schema-helpers.ts";
+import { AuthOptionsSchema, OcppOptionsSchema } from "./ocpp-options.ts";
 import { ControlOptionsSchema, SiteOptionsSchema } from "./site-options.ts";
 import { MqttOptionsSchema } from "./mqtt-options.ts";
 
@@ -39,6 +40,8 @@ export const GLOBAL_ENTRIES = {
   storage: v.optional(StorageOptionsSchema, () => ({})),
   log_format: v.optional(v.picklist(["text", "json"]), "text"),
   update: v.optional(UpdateOptionsSchema, () => ({})),
+  ocpp: v.optional(OcppOptionsSchema, () => ({})),
+  auth: v.optional(AuthOptionsSchema, () => ({})),
   control: v.optional(ControlOptionsSchema, () => ({})),
   site: v.optional(SiteOptionsSchema, () => ({})),
   mqtt: v.optional(MqttOptionsSchema, () => ({})),

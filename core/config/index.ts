@@ -15,6 +15,8 @@ export {
 } from "./evse-options.ts";
 export { GLOBAL_OPTION_NAMES, type GlobalOptionName } from "./app-options.ts";
 export { parseConfig, type AppConfig } from "./parse-config.ts";
+export { AuthOptionsSchema, OcppOptionsSchema, type AuthOptions, type OcppOptions } from "./ocpp-options.ts";
+export * from "./ocpp-keys.ts";
 export { parseConfigText } from "./parse-config-text.ts";
 export { ControlOptionsSchema, defaultControlOptions, SiteOptionsSchema, type ControlOptions, type SiteOptions } from "./site-options.ts";
 export { MqttOptionsSchema, type MqttConfig } from "./mqtt-options.ts";

@@ -8,6 +8,7 @@ import { ConfigError, type ConfigProblem } from "./config-error.ts";
 import { expandDottedKeys } from "./dotted-keys.ts";
 import type { MqttConfig } from "./mqtt-options.ts";
 import { EVSE_ENTRIES, EvseConfigSchema, type EvseConfig } from "./evse-options.ts";
+import type { AuthOptions, OcppOptions } from "./ocpp-options.ts";
 import type { ControlOptions, SiteOptions } from "./site-options.ts";
 
 const SingleEvseFileSchema = v.strictObject({ ...GLOBAL_ENTRIES, ...EVSE_ENTRIES });
@@ -23,6 +24,8 @@ export interface AppConfig {
   storage: { path: string };
   log_format: "text" | "json";
   update: { public_key?: string; max_size_mb: number; health_timeout_s: number };
+  ocpp: OcppOptions;
+  auth: AuthOptions;
   control: ControlOptions;
   site: SiteOptions;
   mqtt: MqttConfig;
@@ -67,12 +70,12 @@ export function parseConfig(raw: unknown, source: string): AppConfig {
   } else {
     const result = v.safeParse(SingleEvseFileSchema, expanded);
     if (!result.success) throw new ConfigError(source, problemsOf(result.issues, false));
-    const { api, board, storage, log_format, update, control, site, mqtt, ...evse } = result.output;
-    global = { api, board, storage, log_format, update, control, site, mqtt };
+    const { api, board, storage, log_format, update, control, site, mqtt, ocpp, auth, ...evse } = result.output;
+    global = { api, board, storage, log_format, update, control, site, mqtt, ocpp, auth };
     evses = [evse];
   }
 
   const api: AppConfig["api"] = { host: global.api.host, port: global.api.port };
   if (global.api.token !== undefined && global.api.token !== "") api.token = global.api.token;
-  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, control: global.control, site: global.site, mqtt: global.mqtt, evses };
+  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, control: global.control, site: global.site, mqtt: global.mqtt, ocpp: global.ocpp, auth: global.auth, evses };
 }
