@@ -151,6 +151,7 @@ export function renderHttpApiMarkdown(doc: Json): string {
     ["Energy manager", (p) => p.includes("/energy/")],
     ["Commands of the evse_manager interface", (p) => p.includes("/commands/")],
     ["Simulated board and car", (p) => p.includes("/sim")],
+    ["Tokens and OCPP", (p) => p.startsWith("/api/v1/tokens") || p.startsWith("/api/v1/ocpp")],
   ];
   const out = [INTRO];
   for (const [title, match] of groups) {

@@ -10,6 +10,7 @@ import { EVSE_MANAGER_OPTION_NAMES, HidOptionsSchema, SimOptionsSchema } from ".
 import { ApiOptionsSchema, StorageOptionsSchema, UpdateOptionsSchema } from "../core/config/app-options.ts";
 import { ControlOptionsSchema, SiteOptionsSchema } from "../core/config/site-options.ts";
 import { MqttOptionsSchema } from "../core/config/mqtt-options.ts";
+import { AuthOptionsSchema, OcppOptionsSchema } from "../core/config/ocpp-options.ts";
 import { generatedHttpApiDoc, HTTP_API_DOC } from "../api/http-api-docs.ts";
 import { apiDocument } from "../api/route-table.ts";
 
@@ -69,7 +70,7 @@ describe("documentation", () => {
   test("docs/configuration.md names every configuration option", () => {
     const doc = readFileSync(join(ROOT, "docs", "configuration.md"), "utf8");
     const names = [
-      ...Object.keys(GLOBAL_ENTRIES).filter((k) => !["api", "storage", "update", "control", "site", "mqtt"].includes(k)),
+      ...Object.keys(GLOBAL_ENTRIES).filter((k) => !["api", "storage", "update", "control", "site", "mqtt", "ocpp", "auth"].includes(k)),
       ...Object.keys(ApiOptionsSchema.entries).map((k) => `api.${k}`),
       ...Object.keys(StorageOptionsSchema.entries).map((k) => `storage.${k}`),
       ...Object.keys(UpdateOptionsSchema.entries).map((k) => `update.${k}`),
@@ -77,6 +78,8 @@ describe("documentation", () => {
       ...Object.keys(SiteOptionsSchema.entries).map((k) => `site.${k}`),
       ...Object.keys(MqttOptionsSchema.entries).filter((k) => k !== "homeassistant").map((k) => `mqtt.${k}`),
       "mqtt.homeassistant.enabled",
+      ...Object.keys(OcppOptionsSchema.pipe[0].entries).map((k) => `ocpp.${k}`),
+      ...Object.keys(AuthOptionsSchema.entries).map((k) => `auth.${k}`),
       "mqtt.homeassistant.discovery_prefix",
       ...EVSE_MANAGER_OPTION_NAMES,
       ...Object.keys(SimOptionsSchema.entries).map((k) => `sim.${k}`),

@@ -59,8 +59,8 @@ export const OcppOptionsSchema = v.pipe(
     const tls = o.central_system_url.startsWith("wss://");
     if (o.security_profile >= 2 && !tls) addIssue({ message: `security profile ${o.security_profile} needs a wss:// URL`, path: at("central_system_url") });
     if (o.security_profile <= 1 && tls && o.security_profile !== 0) addIssue({ message: "security profile 1 is basic auth over ws://; use 2 for wss://", path: at("security_profile") });
-    if ((o.security_profile === 1 || o.security_profile === 2) && o.authorization_key.length < 16) {
-      addIssue({ message: "needs at least 16 characters for security profiles 1 and 2 (OCPP security whitepaper)", path: at("authorization_key") });
+    if ((o.security_profile === 1 || o.security_profile === 2) && o.authorization_key.length === 0) {
+      addIssue({ message: "is required for security profiles 1 and 2 (the basic-auth password)", path: at("authorization_key") });
     }
     if (o.security_profile === 3 && (!o.client_cert_file || !o.client_key_file)) {
       addIssue({ message: "security profile 3 needs client_cert_file and client_key_file", path: at(o.client_cert_file ? "client_key_file" : "client_cert_file") });
