@@ -8,6 +8,9 @@ import { refuseArrayAsObject } from "./array-as-object.ts";
 import { ApiError, validationError } from "./errors.ts";
 import { statusSummary, type StatusConfig, type StatusSummary } from "./status.ts";
 
+/** Named so that the OpenAPI document can say it (openapi.ts). */
+export const isOfferableCurrent = (a: number): boolean => a === 0 || a >= 6;
+
 export const ControlSchema = v.strictObject({
   enabled: v.optional(v.boolean()),
   /** 0 pauses (session kept, WaitingForEnergy); null removes the local limit. */
@@ -16,7 +19,7 @@ export const ControlSchema = v.strictObject({
       v.pipe(
         v.number(),
         v.finite("must be a finite number"),
-        v.check((a) => a === 0 || a >= 6, "must be 0 (pause) or at least 6: an EV cannot be offered between 0 and 6 A"),
+        v.check(isOfferableCurrent, "must be 0 (pause) or at least 6: an EV cannot be offered between 0 and 6 A"),
       ),
     ),
   ),

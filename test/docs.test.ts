@@ -12,7 +12,7 @@ import { ControlOptionsSchema, SiteOptionsSchema } from "../core/config/site-opt
 import { MqttOptionsSchema } from "../core/config/mqtt-options.ts";
 import { AuthOptionsSchema, OcppOptionsSchema } from "../core/config/ocpp-options.ts";
 import { generatedHttpApiDoc, HTTP_API_DOC } from "../api/http-api-docs.ts";
-import { openApiDocument } from "../api/openapi.ts";
+import { apiDocument } from "../api/route-table.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const MARKDOWN = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
@@ -35,7 +35,7 @@ describe("documentation", () => {
 
   test("the HTTP reference covers every route of the OpenAPI document", () => {
     const doc = readFileSync(HTTP_API_DOC, "utf8");
-    const paths = (openApiDocument("0") as { paths: Record<string, Record<string, unknown>> }).paths;
+    const paths = (apiDocument("0") as { paths: Record<string, Record<string, unknown>> }).paths;
     for (const [path, item] of Object.entries(paths)) {
       for (const method of Object.keys(item)) expect(doc).toContain(`### \`${method.toUpperCase()} ${path}\``);
     }
@@ -57,11 +57,11 @@ describe("documentation", () => {
 
   test("nothing points at the specification outside the repository (shared/spec)", () => {
     for (const file of MARKDOWN) expect(`${file}: ${readFileSync(join(ROOT, file), "utf8")}`).not.toMatch(/shared\/spec/);
-    expect(JSON.stringify(openApiDocument("0"))).not.toMatch(/shared\//);
+    expect(JSON.stringify(apiDocument("0"))).not.toMatch(/shared\//);
   });
 
   test("every .md file the OpenAPI document names exists in the repository", () => {
-    const text = JSON.stringify(openApiDocument("0"));
+    const text = JSON.stringify(apiDocument("0"));
     const named = [...text.matchAll(/([\w./-]+\.md)\b/g)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(0);
     for (const name of named) expect(`${name}: ${existsSync(join(ROOT, name))}`).toBe(`${name}: true`);

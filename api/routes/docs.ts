@@ -1,8 +1,8 @@
 // GET /docs: the API reference, rendered on the server from the OpenAPI document (one
 // self-contained page, no script and nothing fetched from elsewhere), so it cannot disagree
 // with /openapi.json.
-import { Hono } from "hono";
-import { methodNotAllowed } from "../context.ts";
+import * as v from "valibot";
+import { route, type Route } from "../route.ts";
 
 type Json = Record<string, unknown>;
 
@@ -83,11 +83,38 @@ ${components.join("\n")}
 `;
 }
 
-/** `doc` is asked for on the first request only: rendering is not start-up work. */
-export function docsRoutes(doc: () => object): Hono {
-  const r = new Hono();
-  let html: string | null = null;
-  r.get("/docs", (c) => c.html((html ??= renderDocsHtml(doc() as Json))));
-  r.all("/docs", methodNotAllowed(["GET"]));
-  return r;
+/** Only the frame: the rest is described by the OpenAPI 3.1 specification itself. */
+const OpenApiDocumentSchema = v.pipe(
+  v.looseObject({ openapi: v.string(), info: v.looseObject({ title: v.string(), version: v.string() }), paths: v.looseObject({}) }),
+  v.description("An OpenAPI 3.1 document"),
+);
+
+/**
+ * GET /openapi.json and GET /docs. `document` is asked for on the first request only: converting
+ * every schema and rendering the page is not start-up work.
+ */
+export function docsRoutes(document: (version: string) => Json): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/openapi.json",
+      operationId: "getOpenApi",
+      summary: "This document (no token needed)",
+      auth: false,
+      responses: { "200": { description: "OpenAPI 3.1", schema: OpenApiDocumentSchema } },
+      handler: (ctx) => (c) => c.json(document(ctx.version)),
+    }),
+    route({
+      method: "GET",
+      path: "/docs",
+      operationId: "getDocs",
+      summary: "API reference: this document as one HTML page (no token needed)",
+      auth: false,
+      responses: { "200": { description: "HTML", media: "text/html", schema: v.string() } },
+      handler: (ctx) => {
+        let html: string | null = null;
+        return (c) => c.html((html ??= renderDocsHtml(document(ctx.version))));
+      },
+    }),
+  ];
 }
