@@ -325,6 +325,18 @@ describe("event stream lifetime", () => {
     expect(metrics).toContain('evse_event_stream_subscribers{evse="1"} 0');
   });
 
+  test("HEAD on the event stream answers its headers and keeps no subscriber", async () => {
+    const h = harness();
+    const url = await serve(h);
+    for (const q of ["", "?types=errors"]) {
+      const res = await fetch(`${url}${E}/events${q}`, { method: "HEAD" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toStartWith("text/event-stream");
+    }
+    await Bun.sleep(50);
+    expect(h.pubs.subscriberCount).toBe(0);
+  });
+
   test("an idle stream gets a keep-alive comment over a real socket", async () => {
     const h = harness({ keepAliveMs: 50 });
     const url = await serve(h);

@@ -74,6 +74,10 @@ export const eventsRoutes: Route[] = [
     handler: (ctx) => (c, { evse, query }) => {
       const types = parseStreamTypes(query().types);
       if (!types.ok) throw new ApiError(400, "invalid_query", types.message, [{ path: "types", message: types.message.replace(/^types: /, "") }]);
+      const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
+      // HEAD gets the headers only: the server drops a HEAD answer's body without cancelling it, so
+      // a stream opened here would keep its subscriber (and errors timer) for ever.
+      if (c.req.method === "HEAD") return new Response(null, { headers });
       const sub = evse.publications.subscribe(c.req.header("last-event-id"), types.filter.variables);
       if (types.filter.errors) {
         // The kernel keeps its active errors as a list to query, not a publication: send the list on
@@ -92,13 +96,7 @@ export const eventsRoutes: Route[] = [
         sub.onClose(() => clearInterval(timer));
       }
       c.req.raw.signal?.addEventListener("abort", () => sub.close(), { once: true });
-      return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), {
-        headers: {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-          "x-accel-buffering": "no",
-        },
-      });
+      return new Response(sseStream(sub, ctx.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS), { headers });
     },
   }),
 ];
