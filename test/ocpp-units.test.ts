@@ -239,7 +239,7 @@ describe("configuration file: ocpp.* and auth.* (ocpp.md §1)", () => {
     expect(refused({ ocpp: { central_system_url: "ws://h/ocpp" } })).toBe("ocpp.charge_point_id");
     expect(refused({ ocpp: { ...base, central_system_url: "http://h/ocpp" } })).toBe("ocpp.central_system_url");
     expect(refused({ ocpp: { ...base, security_profile: 2 } })).toBe("ocpp.central_system_url");
-    expect(refused({ ocpp: { ...base, security_profile: 1, authorization_key: "short" } })).toBe("ocpp.authorization_key");
+    expect(refused({ ocpp: { ...base, security_profile: 1, authorization_key: "" } })).toBe("ocpp.authorization_key");
     expect(refused({ ocpp: { ...base, unknown: 1 } })).toBe("ocpp.unknown");
     expect(refused({ auth: { tokens: [{ id_tag: "A", status: "Maybe" }] } })).toBe("auth.tokens[0].status");
     expect(refused({ auth: { connection_timeout_s: 0 } })).toBe("auth.connection_timeout_s");
