@@ -2,7 +2,8 @@
 // simulated board, the sim-board thread), serves the kernel's BoardPort (shm-board-port.ts writes
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
-// worker: the event ring is drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
+// worker: the event ring is drained from Atomics.waitAsync wake-ups and from the shared tick
+// (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
 import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
@@ -18,15 +19,17 @@ import {
   emptyBoardView,
   InputKind,
   emptySimView,
-  MAIN_HEARTBEAT_PERIOD_MS,
   Shm,
 } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
+import { joinTicker, leaveTicker } from "./host-ticker.ts";
 
-/** The worker beats on every pass, at least every 20 ms (worker.ts WAIT_MS): silence this long
- *  means it died or hangs. Sampled every WATCH_PERIOD_MS, so main notices within 80 ms. */
-const WORKER_SILENCE_MS = 60;
-const WATCH_PERIOD_MS = 20;
+/** Every tick (host-ticker.ts HOST_TICK_MS, 40 ms) pings the worker: it wakes, runs a pass and
+ *  beats. A ping still unanswered at the next tick means the worker died or hangs, so main
+ *  notices one tick (40 ms, more when main itself is late) after it last saw a beat; a live worker
+ *  answers within a millisecond. The worker has no timer of its own for this: an idle worker wakes
+ *  for the pings, and its board heartbeat rides on them (rt-loop.ts). */
+const WORKER_SILENCE_MS = 35;
 /** Right after a worker starts it may block for a while loading the node-hid addon: silence
  *  counts only from START_SILENCE_MS during the first START_GRACE_MS. */
 const START_GRACE_MS = 2000;
@@ -73,13 +76,14 @@ export class BoardHost implements BoardHandle {
   readonly #listeners: ((input: BoardInput) => void)[] = [];
   readonly #view = emptyBoardView();
   readonly #meterId: string;
-  #timer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
   #workerKilled = false;
   #draining = false;
   #workerBeat = -1;
   #workerBeatAt = performance.now();
-  #watch: ReturnType<typeof setInterval> | null = null;
+  /** When main pinged the worker and is still waiting for a beat (null: it answered). */
+  #pingAt: number | null = null;
+  #watching = false;
   #graceUntil = 0;
   /** "down": no worker runs the board; "recovering": a new one runs, the board not yet back. */
   #fault: "none" | "down" | "recovering" = "none";
@@ -110,7 +114,7 @@ export class BoardHost implements BoardHandle {
   /** Heartbeat and event delivery start here; the worker watches the heartbeat from now on. */
   begin(): void {
     this.shm.beatMain();
-    this.#timer = setInterval(() => this.#tick(), MAIN_HEARTBEAT_PERIOD_MS);
+    joinTicker(this);
     void this.#waitEvents();
   }
 
@@ -119,19 +123,18 @@ export class BoardHost implements BoardHandle {
     await this.#workerApi.start(init);
     this.#graceUntil = performance.now() + START_GRACE_MS;
     this.#sampleWorker(true);
-    this.#watch ??= setInterval(() => this.#watchWorker(), WATCH_PERIOD_MS);
+    this.#watching = true;
   }
 
   // ---- crash safety: a dead or hung worker is noticed, reported and replaced ---------------------
-  #watchWorker(): void {
-    if (this.#stopped) return;
+  #watchWorker(now: number): void {
     this.#sampleWorker();
-    const silentMs = performance.now() - this.#workerBeatAt;
-    const limit = this.#silenceLimit();
+    const silentMs = now - this.#workerBeatAt;
+    const unanswered = this.#unanswered(now);
     if (this.#fault === "none") {
-      if (silentMs >= limit) this.#workerFailed(silentMs);
+      if (unanswered) this.#workerFailed(silentMs);
     } else if (this.#fault === "recovering") {
-      if (silentMs >= limit) {
+      if (unanswered) {
         this.#fault = "none"; // the new worker failed as well: start over
         this.#workerFailed(silentMs);
       }
@@ -145,8 +148,10 @@ export class BoardHost implements BoardHandle {
     }
   }
 
-  #silenceLimit(): number {
-    return performance.now() < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
+  /** The last ping has waited too long for a beat. */
+  #unanswered(now: number): boolean {
+    const limit = now < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
+    return this.#pingAt !== null && now - this.#pingAt >= limit;
   }
 
   #workerFailed(silentMs: number): void {
@@ -220,10 +225,16 @@ export class BoardHost implements BoardHandle {
     }
   }
 
-  #tick(): void {
+  /** The shared tick (host-ticker.ts): main's heartbeat, the worker check, events, the ping. */
+  tick(now: number): void {
+    if (this.#stopped) return;
     this.shm.beatMain();
-    this.#sampleWorker();
+    if (this.#watching) this.#watchWorker(now);
     this.#drain();
+    if (this.#watching && this.#fault !== "down") {
+      this.#pingAt ??= now;
+      this.shm.ringWorker();
+    }
   }
 
   async #waitEvents(): Promise<void> {
@@ -288,12 +299,13 @@ export class BoardHost implements BoardHandle {
     if (restart || beat !== this.#workerBeat) {
       this.#workerBeat = beat;
       this.#workerBeatAt = performance.now();
+      this.#pingAt = null;
     }
   }
 
   health(): BoardHealth {
     this.#sampleWorker();
-    const worker_running = !this.#stopped && this.#fault !== "down" && performance.now() - this.#workerBeatAt < this.#silenceLimit();
+    const worker_running = !this.#stopped && this.#fault !== "down" && !this.#unanswered(performance.now());
     return { worker_running, board_answering: worker_running && this.shm.boardLink() };
   }
 
@@ -305,8 +317,7 @@ export class BoardHost implements BoardHandle {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    if (this.#watch !== null) clearInterval(this.#watch);
+    leaveTicker(this);
     this.#drain();
     // A restart under way ends first, so no worker outlives the host.
     if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);

@@ -37,6 +37,13 @@ import type { Transport, TransportSink } from "./transport/transport.ts";
 
 /** Output reports go out at least this often: the board's watchdog fires after 500 ms. */
 export const HOST_HEARTBEAT_MS = 100;
+/** A pass this long after the last output report sends the heartbeat already: it rides on a
+ *  wake-up the worker has anyway (main's ping, a board report) instead of needing its own. */
+const HEARTBEAT_EARLY_MS = 60;
+/** The worker's own wake-up for the heartbeat comes this much before it is due (timer lateness). */
+const HEARTBEAT_SLACK_MS = 5;
+/** How often a report that found no device to write to is tried again. */
+const NO_DEVICE_RETRY_MS = 20;
 /** Without a STATE report for this long the board counts as not answering. */
 export const BOARD_SILENCE_MS = 1000;
 
@@ -238,8 +245,21 @@ export class RtLoop implements TransportSink {
     c.info = req.info & 0xff;
 
     if (this.#differs(c)) {
-      if (this.#send(now)) this.#changedSent = true;
-    } else if (this.#neverSent || now - this.#lastTxAt >= HOST_HEARTBEAT_MS) this.#send(now);
+      if (this.#send(now, true)) this.#changedSent = true;
+    } else if (this.#neverSent || now - this.#lastTxAt >= HEARTBEAT_EARLY_MS) this.#send(now);
+  }
+
+  /** How long the worker may sleep (ms) before a pass is due on its own: the heartbeat, or a
+   *  silence limit (main's heartbeat, the board's reports) that a pass must notice when it runs
+   *  out. Anything sooner (a request, a board report, main's ping) rings the doorbell. */
+  msUntilDue(now: number): number {
+    let due = this.#lastTxAt + HOST_HEARTBEAT_MS - HEARTBEAT_SLACK_MS;
+    const mainSilent = this.#mainBeatAt + MAIN_SILENCE_MS;
+    if (mainSilent > now && mainSilent < due) due = mainSilent;
+    const boardSilent = this.#lastStateAt + BOARD_SILENCE_MS;
+    if (this.#view.link && boardSilent > now && boardSilent < due) due = boardSilent;
+    // Past due only when the last write found no device: try again in a while, not at once.
+    return due > now ? due - now : NO_DEVICE_RETRY_MS;
   }
 
   #differs(c: ControlReport): boolean {
@@ -257,15 +277,18 @@ export class RtLoop implements TransportSink {
     );
   }
 
-  /** False when the transport had no device to write to. */
-  #send(now: number): boolean {
+  /** False when the transport had no device to write to. A report that repeats the last one is
+   *  a heartbeat: not urgent, unless the board's watchdog holds it (it answers the next report
+   *  with a STATE at once) or nothing has been sent yet. */
+  #send(now: number, changed = false): boolean {
     const c = this.#ctl;
     this.#txSeq = (this.#txSeq + 1) & 0xffff;
     this.#heartbeat = (this.#heartbeat + 1) & 0xffff;
     c.seq = this.#txSeq;
     c.heartbeat = this.#heartbeat;
     encodeControl(c, this.#tx);
-    if (!this.#transport.write(this.#tx)) return false; // no device: try again next pass
+    const urgent = changed || this.#neverSent || !this.#view.link;
+    if (!this.#transport.write(this.#tx, urgent)) return false; // no device: try again next pass
     this.#neverSent = false;
     this.#lastTxAt = now;
     this.#shm.countTx();

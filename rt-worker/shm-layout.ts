@@ -14,14 +14,14 @@
 //   publishes it by storing EVENT_HEAD and notifying it; main drains up to EVENT_HEAD and stores
 //   EVENT_TAIL. When the ring is full the worker drops the record and counts it, it never waits.
 // * Report rings (worker ⇄ sim board): two single-producer single-consumer rings of 64-byte
-//   reports with head/tail counters; SIM_DOORBELL wakes the sim thread.
-// * MAIN_HEARTBEAT: main increments it every HEARTBEAT_PERIOD_MS; the worker opens the relays when
-//   it has not moved for MAIN_SILENCE_MS.
+//   reports with head/tail counters; SIM_DOORBELL wakes the sim thread. Host→board reports carry
+//   the time they were sent (H2B_TIMES): the sim board drains a heartbeat at its next step, not
+//   when it arrives, and its watchdog still counts from the moment it was sent.
+// * MAIN_HEARTBEAT: main increments it on every tick (host-ticker.ts); the worker opens the relays
+//   when it has not moved for MAIN_SILENCE_MS.
 
 /** Size of every HID report, both directions (docs/board-protocol.md). */
 export const REPORT_SIZE = 64;
-/** How often main bumps MAIN_HEARTBEAT. */
-export const MAIN_HEARTBEAT_PERIOD_MS = 100;
 /** Worker opens the relays when main's heartbeat has not moved for this long (issue 2). */
 export const MAIN_SILENCE_MS = 1000;
 
@@ -112,7 +112,8 @@ const F64_OFFSET = CONTROL_BYTES;
 const EVENT_OFFSET = F64_OFFSET + F.COUNT * 8;
 const B2H_OFFSET = EVENT_OFFSET + EVENT_RING_RECORDS * EVENT_RECORD_F64 * 8;
 const H2B_OFFSET = B2H_OFFSET + REPORT_RING_SLOTS * REPORT_SIZE;
-export const SHM_BYTES = H2B_OFFSET + REPORT_RING_SLOTS * REPORT_SIZE;
+const H2B_TIMES_OFFSET = H2B_OFFSET + REPORT_RING_SLOTS * REPORT_SIZE;
+export const SHM_BYTES = H2B_TIMES_OFFSET + REPORT_RING_SLOTS * 8;
 
 /** CP output the host asks for (output report byte 6). */
 export const CpMode = { X1: 0, PWM: 1, F: 2 } as const;
@@ -253,6 +254,8 @@ export class Shm {
   readonly b2h: Uint8Array;
   /** Host → board reports. */
   readonly h2b: Uint8Array;
+  /** When each host → board report was sent (ms on the shared clock, ReportRing). */
+  readonly h2bTimes: Float64Array;
 
   constructor(sab: SharedArrayBuffer) {
     if (sab.byteLength < SHM_BYTES) throw new Error(`shared buffer too small: ${sab.byteLength} < ${SHM_BYTES}`);
@@ -262,6 +265,7 @@ export class Shm {
     this.events = new Float64Array(sab, EVENT_OFFSET, EVENT_RING_RECORDS * EVENT_RECORD_F64);
     this.b2h = new Uint8Array(sab, B2H_OFFSET, REPORT_RING_SLOTS * REPORT_SIZE);
     this.h2b = new Uint8Array(sab, H2B_OFFSET, REPORT_RING_SLOTS * REPORT_SIZE);
+    this.h2bTimes = new Float64Array(sab, H2B_TIMES_OFFSET, REPORT_RING_SLOTS);
   }
 
   /** A fresh buffer with the defaults every reader expects (written by main before any thread starts). */

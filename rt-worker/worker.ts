@@ -1,6 +1,8 @@
 // Thread entry of the real-time worker (built as its own entry point: keep this path). The loop
 // waits on the worker doorbell with Atomics.waitAsync, so comlink calls (configure, stop,
-// self-test) and node-hid callbacks still run on this thread's event loop between passes.
+// self-test) and node-hid callbacks still run on this thread's event loop between passes. It
+// sleeps until something rings (main: a request or its liveness ping; the board: a report) or
+// until a pass is due on its own (RtLoop.msUntilDue): no periodic wake-ups beyond those.
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { RtLoop } from "./rt-loop.ts";
@@ -9,9 +11,6 @@ import { HidTransport, SimTransport, type HidTarget, type Transport } from "./tr
 
 /** Nice value the worker asks for (Linux: per thread; needs CAP_SYS_NICE, else it stays at 0). */
 const RT_NICE = -10;
-
-/** Longest sleep between passes: bounds how late a silent main thread or board is noticed. */
-const WAIT_MS = 20;
 
 export interface WorkerInit {
   sab: SharedArrayBuffer;
@@ -30,7 +29,7 @@ async function run(shm: Shm, l: RtLoop): Promise<void> {
   while (running) {
     const seen = shm.workerDoorbell();
     l.pass();
-    const wait = shm.waitWorkerDoorbell(seen, WAIT_MS);
+    const wait = shm.waitWorkerDoorbell(seen, l.msUntilDue(performance.now()));
     if (wait !== null) await wait;
   }
 }

@@ -1,6 +1,8 @@
 // The worker's end of the simulated board: two report rings on the shared buffer and the sim
 // thread's doorbell. Reports in are polled by the worker loop (woken by the same doorbell main
-// uses), reports out wake the sim thread at once.
+// uses). Reports out wake the sim thread at once, except heartbeats that repeat the last report:
+// those wait, stamped with the time they were sent, for the board's next step (an idle charger
+// then wakes the sim thread 4 times a second instead of 14).
 import type { Shm } from "../shm-layout.ts";
 import { ReportRing } from "./report-ring.ts";
 import type { Transport, TransportSink } from "./transport.ts";
@@ -15,7 +17,7 @@ export class SimTransport implements Transport {
   constructor(shm: Shm) {
     this.#shm = shm;
     this.#rx = new ReportRing(shm.ringCounters(), shm.ringIndices("b2h"), shm.b2h);
-    this.#tx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b);
+    this.#tx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b, shm.h2bTimes);
   }
 
   start(sink: TransportSink): void {
@@ -32,9 +34,9 @@ export class SimTransport implements Transport {
     }
   }
 
-  write(report: Uint8Array): boolean {
+  write(report: Uint8Array, urgent = true): boolean {
     const ok = this.#tx.push(report);
-    this.#shm.ringSim();
+    if (urgent) this.#shm.ringSim();
     return ok;
   }
 
@@ -51,7 +53,7 @@ export class SimBoardPort {
 
   constructor(shm: Shm) {
     this.#shm = shm;
-    this.#rx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b);
+    this.#rx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b, shm.h2bTimes);
     this.#tx = new ReportRing(shm.ringCounters(), shm.ringIndices("b2h"), shm.b2h);
   }
 
@@ -65,6 +67,11 @@ export class SimBoardPort {
   /** The oldest output report from the worker (valid until next()), or null. */
   peek(): Uint8Array | null {
     return this.#rx.peek();
+  }
+
+  /** When the worker sent the report peek() returned, on this thread's performance.now() clock. */
+  sentAt(): number {
+    return this.#rx.peekTime() - performance.timeOrigin;
   }
 
   next(): void {

@@ -14,7 +14,9 @@ export interface Transport {
   start(sink: TransportSink): void;
   /** Delivers reports already waiting (the sim ring); hid delivers from its own callbacks. */
   poll(): void;
-  /** Sends one output report without waiting; false when it could not be queued. */
-  write(report: Uint8Array): boolean;
+  /** Sends one output report without waiting; false when it could not be queued. `urgent` is
+   *  false for a heartbeat that repeats the last report: a transport may deliver it lazily (the
+   *  simulated board takes it at its next step instead of being woken for it). */
+  write(report: Uint8Array, urgent?: boolean): boolean;
   close(): Promise<void>;
 }

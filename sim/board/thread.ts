@@ -33,7 +33,9 @@ const send = (report: Uint8Array) => port!.send(report);
 
 function drainHost(now: number): void {
   for (let r = port!.peek(); r !== null; r = port!.peek()) {
-    board!.hostReport(r, r.length, now);
+    // Heartbeats wait in the ring until this step: the watchdog counts from when they were sent.
+    const sent = port!.sentAt();
+    board!.hostReport(r, r.length, sent < now ? sent : now);
     port!.next();
   }
   board!.sendDueState(now, send);
