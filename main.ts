@@ -40,7 +40,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned, onEvery }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
   const logger = createLogger(config.log_format);
   // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
   // here and in /healthz (store/open-safely.ts).
@@ -137,14 +137,15 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   }
 
   let ticking = false;
-  const ticker = setInterval(() => {
+  // On the board hosts' timer (rt-worker/host-ticker.ts): one wake-up of this thread for both.
+  const stopTicker = onEvery(TICK_MS, () => {
     if (ticking) return; // a slow pass is never stacked under the next one
     ticking = true;
     for (const watch of plugWatchers) watch();
     Promise.all(evses.map((e) => e.kernel.tick()))
       .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
       .finally(() => (ticking = false));
-  }, TICK_MS);
+  });
 
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
   const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
@@ -172,7 +173,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       logger.info("shutdown did not finish in time; exiting");
       process.exit(code);
     }, SHUTDOWN_DEADLINE_MS);
-    clearInterval(ticker);
+    stopTicker();
     void server.stop();
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));

@@ -6,30 +6,22 @@
 // (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
-import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
-import type { SimThreadApi } from "../sim/board/thread.ts";
 import type { BenchOptions } from "../sim/board/bench-mode.ts";
-import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
-import { recordToInput } from "./board-inputs.ts";
+import { attachSimBoard, simBell, type SimBoardAttachment } from "../sim/board/boards.ts";
+import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions } from "./board-handle.ts";
+import { recordToInput, type RecordContext } from "./board-inputs.ts";
 import { ShmBoardPort } from "./shm-board-port.ts";
 import { adoptOrSpawn } from "./prespawn.ts";
-import {
-  CAR_STATES,
-  CP_STATES,
-  emptyBoardView,
-  InputKind,
-  emptySimView,
-  Shm,
-} from "./shm-layout.ts";
+import { emptyBoardView, InputKind, Shm } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
 import { joinTicker, leaveTicker } from "./host-ticker.ts";
 
-/** Every tick (host-ticker.ts HOST_TICK_MS, 40 ms) pings the worker: it wakes, runs a pass and
+/** Every tick (host-ticker.ts HOST_TICK_MS, 50 ms) pings the worker: it wakes, runs a pass and
  *  beats. A ping still unanswered at the next tick means the worker died or hangs, so main
- *  notices one tick (40 ms, more when main itself is late) after it last saw a beat; a live worker
+ *  notices one tick (50 ms, more when main itself is late) after it last saw a beat; a live worker
  *  answers within a millisecond. The worker has no timer of its own for this: an idle worker wakes
  *  for the pings, and its board heartbeat rides on them (rt-loop.ts). */
-const WORKER_SILENCE_MS = 35;
+const WORKER_SILENCE_MS = 45;
 /** Right after a worker starts it may block for a while loading the node-hid addon: silence
  *  counts only from START_SILENCE_MS during the first START_GRACE_MS. */
 const START_GRACE_MS = 2000;
@@ -66,16 +58,15 @@ export class BoardHost implements BoardHandle {
   readonly shm: Shm;
   /** The kernel's commands, written into shared memory for the worker. */
   readonly port: ShmBoardPort;
-  readonly sim: SimControl | null;
+  sim: SimControl | null = null;
+  #simBoard: SimBoardAttachment | null = null;
   #worker: Worker;
   #workerApi: Comlink.Remote<WorkerApi>;
   readonly #spawnWorker: () => Worker;
   #init: WorkerInit | null = null;
-  readonly #simWorker: Worker | null;
-  readonly simApi: Comlink.Remote<SimThreadApi> | null;
   readonly #listeners: ((input: BoardInput) => void)[] = [];
   readonly #view = emptyBoardView();
-  readonly #meterId: string;
+  readonly #recordContext: RecordContext;
   #stopped = false;
   #workerKilled = false;
   #draining = false;
@@ -99,16 +90,13 @@ export class BoardHost implements BoardHandle {
   restarts = 0;
   lastDetectionMs: number | null = null;
 
-  constructor(shm: Shm, spawnWorker: () => Worker, simWorker: Worker | null, meterId: string) {
+  constructor(shm: Shm, spawnWorker: () => Worker, meterId: string) {
     this.shm = shm;
     this.port = new ShmBoardPort(shm, () => shm.ringWorker(), () => !this.#stopped);
     this.#spawnWorker = spawnWorker;
     this.#worker = spawnWorker();
     this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
-    this.#simWorker = simWorker;
-    this.simApi = simWorker ? Comlink.wrap<SimThreadApi>(simWorker as any) : null;
-    this.sim = this.simApi ? new SimControlImpl(shm, this.simApi) : null;
-    this.#meterId = meterId;
+    this.#recordContext = { meterId, now: () => Date.now() };
   }
 
   /** Heartbeat and event delivery start here; the worker watches the heartbeat from now on. */
@@ -250,7 +238,7 @@ export class BoardHost implements BoardHandle {
     if (this.#listeners.length === 0 || this.#draining) return;
     this.#draining = true;
     try {
-      const ctx = { meterId: this.#meterId, now: () => Date.now() };
+      const ctx = this.#recordContext;
       let tail = this.shm.eventTail();
       const head = this.shm.eventHead();
       while (tail !== head) {
@@ -324,13 +312,12 @@ export class BoardHost implements BoardHandle {
     if (this.#fault === "none" && !this.#workerKilled) await this.#awaitRelaysOpen(600);
     // The worker sends a last report with the relays open before it stops.
     if (!this.#workerKilled) await withTimeout(() => this.#workerApi.stop(), 1000);
-    const simApi = this.simApi;
-    if (simApi) await withTimeout(() => simApi.stop(), 500);
-    // Release the proxies while the threads still live: otherwise comlink's finalizer later
+    const simBoard = this.#simBoard;
+    if (simBoard) await withTimeout(() => simBoard.stop(), 1000);
+    // Release the proxy while the thread still lives: otherwise comlink's finalizer later
     // posts a release to a terminated worker and the rejection surfaces far from here.
     this.#releaseProxies();
     this.#worker.terminate();
-    this.#simWorker?.terminate();
   }
 
   /** Shutdown: the kernel has withdrawn permission; wait (bounded) for the board to report the
@@ -350,9 +337,8 @@ export class BoardHost implements BoardHandle {
     return this.shm.readBoard(v) && v.relays;
   }
 
-  #releaseProxies(workerOnly = false): void {
+  #releaseProxies(): void {
     if (!this.#workerKilled) releaseQuietly(this.#workerApi);
-    if (!workerOnly && this.simApi) releaseQuietly(this.simApi);
   }
 
   #write(): void {
@@ -379,7 +365,7 @@ export class BoardHost implements BoardHandle {
 
   /** Fault injection for tests: the worker thread dies without a last report, as a crash would. */
   killWorker(): void {
-    this.#releaseProxies(true);
+    this.#releaseProxies();
     this.#worker.terminate();
     this.#workerKilled = true;
   }
@@ -392,72 +378,17 @@ export class BoardHost implements BoardHandle {
 
   /** Bench mode only: runs the C↔B toggles on the sim thread; µs on the sim clock. */
   async bench(opts: BenchOptions): Promise<Float64Array> {
-    if (!this.simApi) throw new Error("bench needs the simulated board");
-    return this.simApi.bench(opts);
+    if (!this.#simBoard) throw new Error("bench needs the simulated board");
+    return this.#simBoard.bench(opts);
+  }
+
+  /** startBoard: the simulated board this host's worker talks to. */
+  attachSim(board: SimBoardAttachment): void {
+    this.#simBoard = board;
+    this.sim = board.control;
   }
 }
 
-class SimControlImpl implements SimControl {
-  readonly #shm: Shm;
-  readonly #api: Comlink.Remote<SimThreadApi>;
-  readonly #view = emptySimView();
-  /** Script posts and stops sent; the sim thread acknowledges each (SIM_CAR_ACK). */
-  #sent = 0;
-  #pendingRunning = false;
-  #script: string | null = null;
-
-  constructor(shm: Shm, api: Comlink.Remote<SimThreadApi>) {
-    this.#shm = shm;
-    this.#api = api;
-  }
-
-  #running(): boolean {
-    this.#shm.readSim(this.#view);
-    // Until the sim thread has applied our last post/stop, our own record is the truth.
-    return this.#view.carAck < this.#sent ? this.#pendingRunning : this.#view.carRunning;
-  }
-
-  state(): SimState {
-    const running = this.#running();
-    const v = this.#view;
-    return {
-      cp_state: CP_STATES[v.cp] ?? "A",
-      pwm_duty_percent: v.pwm < 0 ? null : v.pwm / 100,
-      relays_closed: v.relays,
-      phases: v.phases === 1 ? 1 : 3,
-      locked: v.locked,
-      rcd_current_mA: Math.round(v.rcd_mA * 100) / 100,
-      meter: {
-        energy_Wh_import: v.energy_Wh,
-        power_W: v.power_W,
-        current_A: { L1: r2(v.current[0]), L2: r2(v.current[1]), L3: r2(v.current[2]) },
-        voltage_V: { L1: r2(v.voltage[0]), L2: r2(v.voltage[1]), L3: r2(v.voltage[2]) },
-      },
-      car: { running, script: running ? this.#script : null, state: CAR_STATES[v.carState] ?? "UNPLUGGED" },
-    };
-  }
-
-  postScript(script: string, replace: boolean): void {
-    parseCarScript(script); // CarScriptError: nothing changes
-    if (this.#running() && !replace) throw new CarBusyError(this.#script ?? "");
-    this.#sent++;
-    this.#pendingRunning = true;
-    this.#script = script;
-    this.#api.postScript(script, replace).catch((err: unknown) => console.error("sim board refused the car script:", err));
-  }
-
-  stopScript(): void {
-    this.#sent++;
-    this.#pendingRunning = false;
-    this.#api.stopScript().catch((err: unknown) => console.error("sim board could not stop the car script:", err));
-  }
-
-  setWeldRelays(weld: boolean): void {
-    this.#api.setWeldRelays(weld === true).catch((err: unknown) => console.error("sim board could not set weld_relays:", err));
-  }
-}
-
-const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /** A thread call that may fail or hang (a crashed thread) must not stop the shutdown. */
 async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {
@@ -474,29 +405,30 @@ async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | u
 
 /** Spawns the threads and returns once the worker runs (the board may still be absent for hid). */
 export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
-  const shm = Shm.create();
   const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
+  // One sim thread serves every simulated connector; each connector's worker rings its doorbell.
+  const shm = Shm.create(sim ? simBell(() => adoptOrSpawn("sim-board", 0)) : null);
   // A replacement worker after a crash is a new thread: only the first can have been prespawned.
   const spawnWorker = () => adoptOrSpawn("rt-worker", options.index);
-  const simWorker = sim ? adoptOrSpawn("sim-board", options.index) : null;
-  const host = new BoardHost(shm, spawnWorker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
+  const host = new BoardHost(shm, spawnWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
   try {
-    if (sim && host.simApi) {
-      await host.simApi.start({
-        sab: shm.sab,
-        options: {
-          max_current_A_import: sim.max_current_A_import,
-          connector_type: sim.connector_type,
-          pp_resistor_ohm: sim.pp_resistor_ohm,
-          weld_relays: sim.weld_relays,
-          ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
-        },
-        startPluggedIn: internals.simStartPluggedIn === true,
-        bench: internals.simBench === true,
-      });
+    if (sim) {
+      host.attachSim(
+        await attachSimBoard(shm, {
+          options: {
+            max_current_A_import: sim.max_current_A_import,
+            connector_type: sim.connector_type,
+            pp_resistor_ohm: sim.pp_resistor_ohm,
+            weld_relays: sim.weld_relays,
+            ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
+          },
+          startPluggedIn: internals.simStartPluggedIn === true,
+          bench: internals.simBench === true,
+        }),
+      );
     }
     host.begin();
-    await host.startWorker({ sab: shm.sab, transport: options.kind, ...(options.hid ? { hid: options.hid } : {}) });
+    await host.startWorker({ sab: shm.sab, simBell: shm.simBell, transport: options.kind, ...(options.hid ? { hid: options.hid } : {}) });
   } catch (err) {
     await host.stop().catch(() => {});
     throw err;

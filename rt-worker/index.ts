@@ -8,6 +8,7 @@ export { BoardHost, SIM_DEFAULTS } from "./host.ts";
 export type { BoardInternals } from "./host.ts";
 export { Trip, TRIP_NAMES } from "./interlocks.ts";
 export { releasePrespawned } from "./prespawn.ts";
+export { onEvery } from "./host-ticker.ts";
 
 export function startBoard(options: BoardOptions, internals?: BoardInternals): Promise<BoardHandle> {
   return start(options, internals);

@@ -39,7 +39,7 @@ import type { Transport, TransportSink } from "./transport/transport.ts";
 export const HOST_HEARTBEAT_MS = 100;
 /** A pass this long after the last output report sends the heartbeat already: it rides on a
  *  wake-up the worker has anyway (main's ping, a board report) instead of needing its own. */
-const HEARTBEAT_EARLY_MS = 60;
+const HEARTBEAT_EARLY_MS = 45;
 /** The worker's own wake-up for the heartbeat comes this much before it is due (timer lateness). */
 const HEARTBEAT_SLACK_MS = 5;
 /** How often a report that found no device to write to is tried again. */

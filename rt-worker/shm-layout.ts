@@ -14,7 +14,9 @@
 //   publishes it by storing EVENT_HEAD and notifying it; main drains up to EVENT_HEAD and stores
 //   EVENT_TAIL. When the ring is full the worker drops the record and counts it, it never waits.
 // * Report rings (worker ⇄ sim board): two single-producer single-consumer rings of 64-byte
-//   reports with head/tail counters; SIM_DOORBELL wakes the sim thread. Host→board reports carry
+//   reports with head/tail counters; SIM_DOORBELL wakes the sim thread. One sim thread serves every
+//   connector, so its doorbell can live outside the connector's buffer: a `simBell` buffer shared
+//   by all connectors (Shm constructor). Host→board reports carry
 //   the time they were sent (H2B_TIMES): the sim board drains a heartbeat at its next step, not
 //   when it arrives, and its watchdog still counts from the moment it was sent.
 // * MAIN_HEARTBEAT: main increments it on every tick (host-ticker.ts); the worker opens the relays
@@ -59,7 +61,7 @@ const I = {
   EVENT_TAIL: 29, // [main]
   EVENT_DROPPED: 30, // [worker]
   BOARD_TX: 31, // [worker] output reports sent
-  SIM_DOORBELL: 32, // [worker] bumped when an output report is in the host→board ring
+  SIM_DOORBELL: 32, // [worker] bumped when an output report is in the host→board ring (unless simBell)
   B2H_HEAD: 33, // [sim]
   B2H_TAIL: 34, // [worker]
   H2B_HEAD: 35, // [worker]
@@ -257,10 +259,19 @@ export class Shm {
   /** When each host → board report was sent (ms on the shared clock, ReportRing). */
   readonly h2bTimes: Float64Array;
 
-  constructor(sab: SharedArrayBuffer) {
+  /** Where the sim thread's doorbell is: this buffer's SIM_DOORBELL, or slot 0 of a shared bell. */
+  readonly simBell: SharedArrayBuffer | null;
+  readonly #bell: Int32Array;
+  readonly #bellAt: number;
+
+  /** `simBell`: a 4-byte buffer shared by every connector served by one sim thread. */
+  constructor(sab: SharedArrayBuffer, simBell: SharedArrayBuffer | null = null) {
     if (sab.byteLength < SHM_BYTES) throw new Error(`shared buffer too small: ${sab.byteLength} < ${SHM_BYTES}`);
     this.sab = sab;
+    this.simBell = simBell;
     this.#i32 = new Int32Array(sab, 0, I.COUNT);
+    this.#bell = simBell === null ? this.#i32 : new Int32Array(simBell, 0, 1);
+    this.#bellAt = simBell === null ? I.SIM_DOORBELL : 0;
     this.#f64 = new Float64Array(sab, F64_OFFSET, F.COUNT);
     this.events = new Float64Array(sab, EVENT_OFFSET, EVENT_RING_RECORDS * EVENT_RECORD_F64);
     this.b2h = new Uint8Array(sab, B2H_OFFSET, REPORT_RING_SLOTS * REPORT_SIZE);
@@ -269,8 +280,8 @@ export class Shm {
   }
 
   /** A fresh buffer with the defaults every reader expects (written by main before any thread starts). */
-  static create(): Shm {
-    const shm = new Shm(new SharedArrayBuffer(SHM_BYTES));
+  static create(simBell: SharedArrayBuffer | null = null): Shm {
+    const shm = new Shm(new SharedArrayBuffer(SHM_BYTES), simBell);
     shm.writeRequested(defaultRequested());
     Atomics.store(shm.#i32, I.BOARD_CP, -1);
     Atomics.store(shm.#i32, I.SIM_CP, 0);
@@ -293,19 +304,19 @@ export class Shm {
     return r.async ? r.value : null;
   }
   ringSim(): void {
-    Atomics.add(this.#i32, I.SIM_DOORBELL, 1);
-    Atomics.notify(this.#i32, I.SIM_DOORBELL);
+    Atomics.add(this.#bell, this.#bellAt, 1);
+    Atomics.notify(this.#bell, this.#bellAt);
   }
   simDoorbell(): number {
-    return Atomics.load(this.#i32, I.SIM_DOORBELL);
+    return Atomics.load(this.#bell, this.#bellAt);
   }
   waitSimDoorbell(seen: number, timeoutMs: number): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.#i32, I.SIM_DOORBELL, seen, timeoutMs);
+    const r = Atomics.waitAsync(this.#bell, this.#bellAt, seen, timeoutMs);
     return r.async ? r.value : null;
   }
   /** Blocking wait for the sim thread's bench mode (its own thread, never main). */
   waitSimDoorbellSync(seen: number, timeoutMs: number): void {
-    Atomics.wait(this.#i32, I.SIM_DOORBELL, seen, timeoutMs);
+    Atomics.wait(this.#bell, this.#bellAt, seen, timeoutMs);
   }
 
   // ---- requested outputs [main writes, worker reads] ----------------------------------------

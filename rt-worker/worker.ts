@@ -14,6 +14,8 @@ const RT_NICE = -10;
 
 export interface WorkerInit {
   sab: SharedArrayBuffer;
+  /** The sim thread's doorbell, shared by every connector (Shm); null for a real board. */
+  simBell?: SharedArrayBuffer | null;
   transport: "sim" | "hid";
   hid?: HidTarget;
   /** Set when this worker replaces one that died or stalled: what main last received. */
@@ -37,7 +39,7 @@ async function run(shm: Shm, l: RtLoop): Promise<void> {
 const api = {
   start(init: WorkerInit): void {
     if (running) throw new Error("the real-time worker is already running");
-    const shm = new Shm(init.sab);
+    const shm = new Shm(init.sab, init.simBell ?? null);
     try {
       setPriority(RT_NICE); // this thread only: it must win the CPU against HTTP load on main
     } catch {
