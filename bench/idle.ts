@@ -82,7 +82,7 @@ export async function measureIdleOnce(exe: string, evses: number, env: Record<st
 }
 
 /** The port of the log's "listening on http://host:port" line. */
-async function listeningPort(stdout: ReadableStream<Uint8Array>): Promise<number> {
+export async function listeningPort(stdout: ReadableStream<Uint8Array>): Promise<number> {
   const reader = stdout.getReader();
   const dec = new TextDecoder();
   let text = "";
@@ -101,6 +101,7 @@ async function listeningPort(stdout: ReadableStream<Uint8Array>): Promise<number
   }
 }
 
+/** Keyed evses_1, evses_8. */
 export async function measureIdle(counts: readonly number[] = IDLE_EVSE_COUNTS): Promise<Record<string, IdleFigures>> {
   const exe = await binary("linux-x64");
   const out: Record<string, IdleFigures> = {};

@@ -229,7 +229,8 @@ export class BoardHost implements BoardHandle {
     while (!this.#stopped) {
       const seen = this.shm.eventHead();
       this.#drain();
-      const wait = this.shm.waitEventHead(seen, 1000);
+      // No timeout (see rt-worker/worker.ts on Bun's waitAsync timers): stop() notifies instead.
+      const wait = this.shm.waitEventHead(seen, Infinity);
       if (wait !== null) await wait;
     }
   }
@@ -306,6 +307,7 @@ export class BoardHost implements BoardHandle {
     if (this.#stopped) return;
     this.#stopped = true;
     leaveTicker(this);
+    this.shm.wakeEventWaiter(); // ends #waitEvents
     this.#drain();
     // A restart under way ends first, so no worker outlives the host.
     if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);

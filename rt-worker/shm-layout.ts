@@ -521,6 +521,10 @@ export class Shm {
     const r = Atomics.waitAsync(this.#i32, I.EVENT_HEAD, seen, timeoutMs);
     return r.async ? r.value : null;
   }
+  /** [main] Ends a waitEventHead() without a new record (shutdown). */
+  wakeEventWaiter(): void {
+    Atomics.notify(this.#i32, I.EVENT_HEAD);
+  }
 
   // ---- report rings (worker ⇄ sim board) -------------------------------------------------------
   /** The counters of one ring as [head index, tail index, dropped index] for ReportRing. */
