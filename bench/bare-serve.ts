@@ -8,3 +8,4 @@ const server = Bun.serve({
   fetch: () => new Response(body, { headers: { "content-type": "application/json" } }),
 });
 process.stdout.write(`${server.port}\n`);
+export {};
