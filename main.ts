@@ -40,7 +40,13 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned, onEvery }, { openStoreSafely, SimPlugState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned, adoptOrSpawn, onEvery }, { openStoreSafely, SimPlugState }, { simulatedBoards }] = await Promise.all([
+    import("./rt-worker/index.ts"),
+    import("./store/index.ts"),
+    import("./sim/board/index.ts"),
+  ]);
+  // The simulated boards' one thread: the one launch.ts prespawned, if any.
+  const simulator = config.board === "sim" ? simulatedBoards(() => adoptOrSpawn("sim-board", 0)) : undefined;
   const logger = createLogger(config.log_format);
   // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
   // here and in /healthz (store/open-safely.ts).
@@ -52,7 +58,7 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     const plugState = new SimPlugState(evseStore.kv);
     if (!keepPlug) plugState.forget();
     const startPluggedIn = keepPlug && plugState.wasPluggedIn();
-    const board = startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid }, startPluggedIn ? { simStartPluggedIn: true } : {});
+    const board = startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid }, { simulator, ...(startPluggedIn ? { simStartPluggedIn: true } : {}) });
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
     return { index, evseConfig, evseStore, keepPlug, plugState, board };
   });

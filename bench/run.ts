@@ -12,6 +12,8 @@
 // JIT, so that the poller takes as little of the 2 cores as it can.
 import { join } from "node:path";
 import { startBoard } from "../rt-worker/index.ts";
+import { spawnThread } from "../rt-worker/prespawn.ts";
+import { simulatedBoards } from "../sim/board/boards.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
 import { INTERPRETER_ENV } from "../engine.ts";
 import { measureStartup } from "./startup.ts";
@@ -50,7 +52,7 @@ interface Reaction {
 }
 
 async function measureReaction(): Promise<Reaction> {
-  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as any }, { simBench: true })) as BoardHost;
+  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as any }, { simBench: true, simulator: simulatedBoards(() => spawnThread("sim-board", 0)) })) as BoardHost;
   board.onInput(() => {});
   board.port.pwm_on(50);
   board.port.allow_power_on({ allow_power_on: true, reason: "FullPowerCharging" });

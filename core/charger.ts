@@ -7,7 +7,7 @@ import { CONTACTOR_FAULT, OVER_CURRENT_FAILURE, POWERMETER_START_FAILED, type Er
 import type { CpEvent, IecStateMachine } from "./iec-state-machine.ts";
 import type { VariableName } from "./kernel-api.ts";
 import type { BoardPort, Clock, MeterPort, TransactionRecord, TransactionStore } from "./ports.ts";
-import { dutyPercentForCurrent, powerAvailable } from "./pwm.ts";
+import { cableAmps, dutyPercentForCurrent, powerAvailable } from "./pwm.ts";
 import type { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
 import type { EvseConfig } from "./config/index.ts";
@@ -780,18 +780,7 @@ export class Charger {
       this.env.log(`ac_read_pp_ampacity failed: ${(err as Error).message}`);
       return 0;
     }
-    switch (ampacity) {
-      case "A_13":
-        return 13;
-      case "A_20":
-        return 20;
-      case "A_32":
-        return 32;
-      case "A_63_3ph_70_1ph":
-        return this.env.capabilities()?.max_phase_count_import === 1 ? 70 : 63; // [Q10]
-      case "None":
-        return 0;
-    }
+    return cableAmps(ampacity, this.env.capabilities()?.max_phase_count_import !== 1); // [Q10]
   }
 
   // ---- Persistent record (§16.1) ---------------------------------------------------------

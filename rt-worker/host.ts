@@ -1,14 +1,15 @@
-// The main-thread end of one connector's board: spawns the real-time worker (and, for the
-// simulated board, the sim-board thread), serves the kernel's BoardPort (shm-board-port.ts writes
+// The main-thread end of one connector's board: spawns the real-time worker (and, for a simulated
+// board, attaches one through the simulator factory main passes in), serves the kernel's BoardPort (shm-board-port.ts writes
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
 // worker: the event ring is drained from Atomics.waitAsync wake-ups and from the shared tick
 // (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
-import type { BenchOptions } from "../sim/board/bench-mode.ts";
-import { attachSimBoard, simBell, type SimBoardAttachment } from "../sim/board/boards.ts";
-import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions } from "./board-handle.ts";
+import * as v from "valibot";
+import { SimOptionsSchema } from "../core/config/evse-options.ts";
+import { newBoardLink, type BenchOptions, type SimControl, type SimOptions, type SimulatedBoard, type SimulatorFactory } from "../board-protocol/index.ts";
+import type { BoardHandle, BoardHealth, BoardOptions } from "./board-handle.ts";
 import { recordToInput, type RecordContext } from "./board-inputs.ts";
 import { ShmBoardPort } from "./shm-board-port.ts";
 import { adoptOrSpawn } from "./prespawn.ts";
@@ -38,16 +39,15 @@ const RECOVERED_SAMPLES = 3;
  *  evse_manager/Inoperative, behavior.md §14.2); cleared once a new worker talks to the board. */
 export const WORKER_FAULT = { type: "evse_board_support/CommunicationFault", sub_type: "rt_worker" } as const;
 
-export const SIM_DEFAULTS: SimOptions = {
-  max_current_A_import: 32,
-  connector_type: "IEC62196Type2Cable",
-  pp_resistor_ohm: 220.1,
-  keep_plug_state_across_restart: false,
-  weld_relays: false,
-};
+/** The `sim.*` defaults: the config schema's (core/config SimOptionsSchema). */
+export const SIM_DEFAULTS: SimOptions = v.parse(SimOptionsSchema, {});
+/** The powermeter's meter_id until the board's INFO report has named its meter. */
+const UNNAMED_METER = "BOARD_POWERMETER";
 
-/** Start-up switches that are not part of the BoardOptions contract (bench, tests). */
+/** What startBoard needs beside the BoardOptions contract. */
 export interface BoardInternals {
+  /** Runs simulated boards (kind "sim"): main passes sim/board's, so this layer needs nothing from sim/. */
+  simulator?: SimulatorFactory;
   /** The sim board starts in bench mode (no physics steps, no car). */
   simBench?: boolean;
   /** keep_plug_state_across_restart: the car starts plugged in. */
@@ -59,7 +59,7 @@ export class BoardHost implements BoardHandle {
   /** The kernel's commands, written into shared memory for the worker. */
   readonly port: ShmBoardPort;
   sim: SimControl | null = null;
-  #simBoard: SimBoardAttachment | null = null;
+  #simBoard: SimulatedBoard | null = null;
   #worker: Worker;
   #workerApi: Comlink.Remote<WorkerApi>;
   readonly #spawnWorker: () => Worker;
@@ -67,6 +67,9 @@ export class BoardHost implements BoardHandle {
   readonly #listeners: ((input: BoardInput) => void)[] = [];
   readonly #view = emptyBoardView();
   readonly #recordContext: RecordContext;
+  #textVersion = -1;
+  #meterId = UNNAMED_METER;
+  #linkError = "";
   #stopped = false;
   #workerKilled = false;
   #draining = false;
@@ -90,13 +93,19 @@ export class BoardHost implements BoardHandle {
   restarts = 0;
   lastDetectionMs: number | null = null;
 
-  constructor(shm: Shm, spawnWorker: () => Worker, meterId: string) {
+  constructor(shm: Shm, spawnWorker: () => Worker) {
     this.shm = shm;
     this.port = new ShmBoardPort(shm, () => shm.ringWorker(), () => !this.#stopped);
     this.#spawnWorker = spawnWorker;
     this.#worker = spawnWorker();
     this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
-    this.#recordContext = { meterId, now: () => Date.now() };
+    const host = this;
+    this.#recordContext = {
+      get meterId() {
+        return host.#text().meterId;
+      },
+      now: () => Date.now(),
+    };
   }
 
   /** Heartbeat and event delivery start here; the worker watches the heartbeat from now on. */
@@ -295,7 +304,23 @@ export class BoardHost implements BoardHandle {
   health(): BoardHealth {
     this.#sampleWorker();
     const worker_running = !this.#stopped && this.#fault !== "down" && !this.#unanswered(performance.now());
-    return { worker_running, board_answering: worker_running && this.shm.boardLink() };
+    const board_answering = worker_running && this.shm.boardLink();
+    const { linkError } = this.#text();
+    return board_answering || linkError === "" ? { worker_running, board_answering } : { worker_running, board_answering, board_error: linkError };
+  }
+
+  /** The worker's text fields (INFO meter id, transport error), decoded again only when they changed. */
+  #text(): { meterId: string; linkError: string } {
+    const version = this.shm.textVersion();
+    if (version !== this.#textVersion) {
+      const t = this.shm.readText();
+      if (t !== null) {
+        this.#textVersion = version;
+        this.#meterId = t.meterId === "" ? UNNAMED_METER : t.meterId;
+        this.#linkError = t.linkError;
+      }
+    }
+    return { meterId: this.#meterId, linkError: this.#linkError };
   }
 
   /** Counters for metrics: reports in/out, rejected, interlock trips, dropped events. */
@@ -347,24 +372,6 @@ export class BoardHost implements BoardHandle {
     this.port.write();
   }
 
-  /** ac_rcd.self_test: the board runs it; a failure comes back as ac_rcd/Selftest. */
-  rcdSelfTest(): void {
-    this.port.requested.rcdSelfTest = (this.port.requested.rcdSelfTest + 1) & 0xff;
-    this.#write();
-  }
-
-  /** ac_rcd.reset: the board clears its trip when the residual current is low again. */
-  rcdReset(): void {
-    this.port.requested.rcdReset = (this.port.requested.rcdReset + 1) & 0xff;
-    this.#write();
-  }
-
-  /** Asks the board for its INFO report again (capabilities are then re-published). */
-  requestInfo(): void {
-    this.port.requested.info = (this.port.requested.info + 1) & 0xff;
-    this.#write();
-  }
-
   /** Fault injection for tests: the worker thread dies without a last report, as a crash would. */
   killWorker(): void {
     this.#releaseProxies();
@@ -385,7 +392,7 @@ export class BoardHost implements BoardHandle {
   }
 
   /** startBoard: the simulated board this host's worker talks to. */
-  attachSim(board: SimBoardAttachment): void {
+  attachSim(board: SimulatedBoard): void {
     this.#simBoard = board;
     this.sim = board.control;
   }
@@ -408,29 +415,28 @@ async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | u
 /** Spawns the threads and returns once the worker runs (the board may still be absent for hid). */
 export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
   const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
-  // One sim thread serves every simulated connector; each connector's worker rings its doorbell.
-  const shm = Shm.create(sim ? simBell(() => adoptOrSpawn("sim-board", 0)) : null);
+  if (sim && !internals.simulator) throw new Error("a simulated board needs the simulator (BoardInternals.simulator)");
+  const shm = Shm.create();
   // A replacement worker after a crash is a new thread: only the first can have been prespawned.
   const spawnWorker = () => adoptOrSpawn("rt-worker", options.index);
-  const host = new BoardHost(shm, spawnWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
+  const host = new BoardHost(shm, spawnWorker);
   try {
+    let link: WorkerInit["link"];
     if (sim) {
-      host.attachSim(
-        await attachSimBoard(shm, {
-          options: {
-            max_current_A_import: sim.max_current_A_import,
-            connector_type: sim.connector_type,
-            pp_resistor_ohm: sim.pp_resistor_ohm,
-            weld_relays: sim.weld_relays,
-            ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
-          },
-          startPluggedIn: internals.simStartPluggedIn === true,
-          bench: internals.simBench === true,
-        }),
-      );
+      const rings = newBoardLink();
+      const hostBell = shm.workerBell();
+      const board = await internals.simulator!.attach({
+        link: rings,
+        hostBell,
+        options: sim,
+        startPluggedIn: internals.simStartPluggedIn === true,
+        bench: internals.simBench === true,
+      });
+      host.attachSim(board);
+      link = { link: rings, hostBell, boardBell: board.boardBell };
     }
     host.begin();
-    await host.startWorker({ sab: shm.sab, simBell: shm.simBell, transport: options.kind, ...(options.hid ? { hid: options.hid } : {}) });
+    await host.startWorker({ sab: shm.sab, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) });
   } catch (err) {
     await host.stop().catch(() => {});
     throw err;

@@ -3,36 +3,29 @@
 // and at the heartbeat period, keeps the latest board state in shared memory and turns changes
 // into event-ring records in board order. Hot path rules: no allocation, logging, await or JSON;
 // everything below works on preallocated objects and typed arrays.
-import { BOARD_ERRORS } from "./board-errors.ts";
-import { limitDuty, powerTrip, Trip, type InterlockInput, type TripCode } from "./interlocks.ts";
 import {
+  BOARD_ERRORS,
   ControlFlag,
+  CpMode,
   decodeInfo,
   decodeMeter,
   decodeState,
+  DUTY_STEADY,
   emptyControl,
   emptyInfo,
   emptyMeter,
   emptyState,
   encodeControl,
+  I16_ABSENT,
   Reject,
+  REPORT_SIZE,
   ReportId,
   reportKind,
   StateFlag,
   type ControlReport,
-} from "./report-codec.ts";
-import {
-  CapabilitySlot,
-  CpMode,
-  defaultRequested,
-  emptyBoardView,
-  InputKind,
-  MAIN_SILENCE_MS,
-  MeterSlot,
-  REPORT_SIZE,
-  TelemetrySlot,
-  type Shm,
-} from "./shm-layout.ts";
+} from "../board-protocol/index.ts";
+import { limitDuty, powerTrip, Trip, type InterlockInput, type TripCode } from "./interlocks.ts";
+import { CapabilitySlot, defaultRequested, emptyBoardView, InputKind, MAIN_SILENCE_MS, MeterSlot, TelemetrySlot, type Shm } from "./shm-layout.ts";
 import type { Transport, TransportSink } from "./transport/transport.ts";
 
 /** Output reports go out at least this often: the board's watchdog fires after 500 ms. */
@@ -93,8 +86,8 @@ export class RtLoop implements TransportSink {
   #stopped = false;
   /** Set by #react when changed outputs (not a heartbeat) went out: a reaction to measure. */
   #changedSent = false;
-  /** Last transport link detail, for health and logs outside the hot path. */
-  linkDetail = "";
+  /** Why the transport has no board ("" while it has one): shown in /healthz. */
+  #linkError = "";
 
   constructor(shm: Shm, transport: Transport, now: () => number) {
     this.#shm = shm;
@@ -125,11 +118,17 @@ export class RtLoop implements TransportSink {
   // ---- TransportSink ----------------------------------------------------------------------------
   link(up: boolean, detail: string): void {
     this.#transportUp = up;
-    this.linkDetail = detail;
+    this.problem(up ? "" : detail);
     if (!up) {
       this.#haveState = false;
       this.#updateLink(this.#now());
     }
+  }
+
+  problem(message: string): void {
+    if (message === this.#linkError) return;
+    this.#linkError = message;
+    this.#shm.writeText(this.#info.meterId, message);
   }
 
   report(bytes: Uint8Array, length: number): void {
@@ -166,6 +165,7 @@ export class RtLoop implements TransportSink {
         r = decodeInfo(bytes, this.#info);
         if (r !== Reject.None) break;
         this.#shm.countRx();
+        this.#shm.writeText(this.#info.meterId, this.#linkError); // for the powermeter's meter_id
         this.#react(now);
         this.#publishCapabilities();
         this.#writeView();
@@ -224,12 +224,12 @@ export class RtLoop implements TransportSink {
     const req = this.#req;
     const c = this.#ctl;
     c.cpMode = req.cpMode;
-    c.duty = req.cpMode === CpMode.PWM ? req.duty : 10000;
+    c.duty = req.cpMode === CpMode.PWM ? req.duty : DUTY_STEADY;
     if (req.cpMode === CpMode.PWM) {
       const d = limitDuty(req.duty, il.socket, il.ampacity, req.threePhases);
       if (d < 0) {
         c.cpMode = CpMode.X1;
-        c.duty = 10000;
+        c.duty = DUTY_STEADY;
       } else c.duty = d;
     }
     // Board rule 2: relays close only with PWM running. A permission already given may outlive
@@ -389,7 +389,7 @@ export class RtLoop implements TransportSink {
     e[o + TelemetrySlot.SUPPLY_12V] = s.supply12_mV / 1000;
     e[o + TelemetrySlot.SUPPLY_MINUS_12V] = s.supplyMinus12_mV / 1000;
     e[o + TelemetrySlot.RELAIS_ON] = (s.flags & StateFlag.RELAYS_CLOSED) !== 0 ? 1 : 0;
-    e[o + TelemetrySlot.PLUG_TEMP_C] = s.plugTemp === -32768 ? NaN : s.plugTemp / 10;
+    e[o + TelemetrySlot.PLUG_TEMP_C] = s.plugTemp === I16_ABSENT ? NaN : s.plugTemp / 10;
     this.#shm.publishEvent();
   }
 
@@ -409,7 +409,7 @@ export class RtLoop implements TransportSink {
     e[o + CapabilitySlot.MIN_PHASES_EXPORT] = i.minPhasesExport;
     e[o + CapabilitySlot.PHASE_SWITCHING] = i.phaseSwitching ? 1 : 0;
     e[o + CapabilitySlot.SOCKET] = i.socket ? 1 : 0;
-    e[o + CapabilitySlot.MAX_PLUG_TEMP_C] = i.maxPlugTemp === -32768 ? NaN : i.maxPlugTemp / 10;
+    e[o + CapabilitySlot.MAX_PLUG_TEMP_C] = i.maxPlugTemp === I16_ABSENT ? NaN : i.maxPlugTemp / 10;
     this.#shm.publishEvent();
   }
 

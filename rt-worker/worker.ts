@@ -11,6 +11,7 @@
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { RtLoop } from "./rt-loop.ts";
+import type { BoardLinkInit } from "../board-protocol/index.ts";
 import { Shm } from "./shm-layout.ts";
 import { HidTransport, SimTransport, type HidTarget, type Transport } from "./transport/index.ts";
 
@@ -19,9 +20,9 @@ const RT_NICE = -10;
 
 export interface WorkerInit {
   sab: SharedArrayBuffer;
-  /** The sim thread's doorbell, shared by every connector (Shm); null for a real board. */
-  simBell?: SharedArrayBuffer | null;
   transport: "sim" | "hid";
+  /** transport "sim": the simulated board's report rings and doorbells. */
+  link?: BoardLinkInit;
   hid?: HidTarget;
   /** Set when this worker replaces one that died or stalled: what main last received. */
   resume?: { cp: number; relays: boolean; errors: number };
@@ -67,13 +68,14 @@ async function run(shm: Shm, l: RtLoop): Promise<void> {
 const api = {
   start(init: WorkerInit): void {
     if (running) throw new Error("the real-time worker is already running");
-    const shm = new Shm(init.sab, init.simBell ?? null);
+    const shm = new Shm(init.sab);
     try {
       setPriority(RT_NICE); // this thread only: it must win the CPU against HTTP load on main
     } catch {
       // not permitted: run at normal priority
     }
-    transport = init.transport === "sim" ? new SimTransport(shm) : new HidTransport(init.hid ?? {});
+    if (init.transport === "sim" && init.link === undefined) throw new Error("a simulated board needs its link");
+    transport = init.transport === "sim" ? new SimTransport(init.link!) : new HidTransport(init.hid ?? {});
     loop = new RtLoop(shm, transport, () => performance.now());
     if (init.resume) loop.resumeFrom(init.resume.cp, init.resume.relays, init.resume.errors);
     running = true;
@@ -97,14 +99,6 @@ const api = {
     while (performance.now() < end) {
       // hung on purpose
     }
-  },
-  status(): { running: boolean; trip: number; link: string; hidError: string } {
-    return {
-      running,
-      trip: loop?.trip() ?? 0,
-      link: loop?.linkDetail ?? "",
-      hidError: transport instanceof HidTransport ? transport.lastError : "",
-    };
   },
 };
 

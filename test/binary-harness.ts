@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const SOURCES = ["core", "rt-worker", "sim", "api", "store", "update", "main.ts", "build.ts", "package.json"];
+const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "main.ts", "build.ts", "package.json"];
 const CACHE = join(tmpdir(), "evse-manager-test-bin");
 export const QEMU = Bun.which("qemu-aarch64");
 export const AARCH64_SYSROOT = "/usr/aarch64-linux-gnu";

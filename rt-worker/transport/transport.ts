@@ -7,6 +7,8 @@ export interface TransportSink {
   report(bytes: Uint8Array, length: number): void;
   /** The device came (true) or went (false); `detail` says which device or why. */
   link(up: boolean, detail: string): void;
+  /** Why no device could be opened (each new reason once); shown in /healthz. */
+  problem?(message: string): void;
 }
 
 export interface Transport {

@@ -1,49 +1,38 @@
-// The main thread's side of the simulated boards: one thread (thread.ts) for every simulated
-// connector of the process, started with the first and ended with the last, and per connector the
-// SimControl that GET/POST …/sim use. The thread shares each connector's buffer with its worker;
-// all workers ring one doorbell (`bell`) that the thread sleeps on.
+// The main thread's side of the simulated boards: the SimulatorFactory main passes to startBoard
+// (board-protocol/simulator.ts). One thread (thread.ts) runs every simulated connector of the
+// process, started with the first and ended with the last; every connector's worker rings its one
+// doorbell. Per connector the SimControl that GET/POST …/sim use, reading the board's view.
 import * as Comlink from "comlink";
 import { CarBusyError, parseCarScript } from "../car/index.ts";
-import type { SimControl, SimState } from "../../rt-worker/board-handle.ts";
-import { CAR_STATES, CP_STATES, emptySimView, type Shm } from "../../rt-worker/shm-layout.ts";
-import type { BenchOptions } from "./bench-mode.ts";
-import type { SimThreadApi, SimThreadInit } from "./thread.ts";
-
-/** One connector's simulated board, as its host sees it. */
-export interface SimBoardAttachment {
-  control: SimControl;
-  /** Bench mode only: runs the C↔B toggles on the sim thread; µs on the sim clock. */
-  bench(opts: BenchOptions): Promise<Float64Array>;
-  /** Stops this board; the thread ends with the last one. */
-  stop(): Promise<void>;
-}
-
-export type SimBoardInit = Omit<SimThreadInit, "sab" | "bell" | "id">;
+import { CP_STATES, type DoorbellRef, type SimControl, type SimState, type SimulatedBoard, type SimulatedBoardInit, type SimulatorFactory } from "../../board-protocol/index.ts";
+import { CAR_STATES, emptySimView, SimViewBuffer } from "./sim-view.ts";
+import type { SimThreadApi } from "./thread.ts";
 
 interface SharedThread {
   worker: Worker;
   api: Comlink.Remote<SimThreadApi>;
-  bell: SharedArrayBuffer;
+  bell: DoorbellRef;
   users: number;
 }
 
+const STOP_WAIT_MS = 500;
 let shared: SharedThread | null = null;
 let lastId = 0;
-const STOP_WAIT_MS = 500;
 
-/** The doorbell of the process's sim thread, spawned by `spawn` if it does not run yet. A
- *  connector's Shm is created with it (Shm.create(bell)) before attachSimBoard. */
-export function simBell(spawn: () => Worker): SharedArrayBuffer {
-  shared ??= { worker: spawn(), api: null!, bell: new SharedArrayBuffer(4), users: 0 };
-  shared.api ??= Comlink.wrap<SimThreadApi>(shared.worker as any);
-  return shared.bell;
+/** The process's simulator: `spawn` starts its thread (sim/board/thread.ts) when the first board
+ *  attaches (main passes rt-worker's prespawned one). */
+export function simulatedBoards(spawn: () => Worker): SimulatorFactory {
+  return { attach: (init) => attach(init, spawn) };
 }
 
-/** Starts a board on the shared thread (simBell() first). */
-export async function attachSimBoard(shm: Shm, init: SimBoardInit): Promise<SimBoardAttachment> {
+async function attach(init: SimulatedBoardInit, spawn: () => Worker): Promise<SimulatedBoard> {
+  if (shared === null) {
+    const worker = spawn();
+    shared = { worker, api: Comlink.wrap<SimThreadApi>(worker as any), bell: { sab: new SharedArrayBuffer(4), index: 0 }, users: 0 };
+  }
   const thread = shared;
   const id = ++lastId;
-  if (thread === null || shm.simBell !== thread.bell) throw new Error("attachSimBoard: create the Shm with simBell() first");
+  const view = SimViewBuffer.create();
   thread.users++;
   let stopped = false;
   const stop = async () => {
@@ -62,21 +51,30 @@ export async function attachSimBoard(shm: Shm, init: SimBoardInit): Promise<SimB
       }
     }
   };
+  const { keep_plug_state_across_restart: _, ...options } = init.options;
   try {
-    await thread.api.start({ ...init, id, sab: shm.sab, bell: thread.bell });
+    await thread.api.start({
+      id,
+      link: { link: init.link, hostBell: init.hostBell, boardBell: thread.bell },
+      view: view.sab,
+      options,
+      startPluggedIn: init.startPluggedIn,
+      bench: init.bench,
+    });
   } catch (err) {
     await stop().catch(() => {});
     throw err;
   }
   return {
-    control: new SimControlImpl(shm, id, thread.api),
+    control: new SimControlImpl(view, id, thread.api),
+    boardBell: thread.bell,
     bench: (opts) => thread.api.bench(id, opts),
     stop,
   };
 }
 
 class SimControlImpl implements SimControl {
-  readonly #shm: Shm;
+  readonly #board: SimViewBuffer;
   readonly #id: number;
   readonly #api: Comlink.Remote<SimThreadApi>;
   readonly #view = emptySimView();
@@ -85,14 +83,14 @@ class SimControlImpl implements SimControl {
   #pendingRunning = false;
   #script: string | null = null;
 
-  constructor(shm: Shm, id: number, api: Comlink.Remote<SimThreadApi>) {
-    this.#shm = shm;
+  constructor(board: SimViewBuffer, id: number, api: Comlink.Remote<SimThreadApi>) {
+    this.#board = board;
     this.#id = id;
     this.#api = api;
   }
 
   #running(): boolean {
-    this.#shm.readSim(this.#view);
+    this.#board.read(this.#view);
     // Until the sim thread has applied our last post/stop, our own record is the truth.
     return this.#view.carAck < this.#sent ? this.#pendingRunning : this.#view.carRunning;
   }

@@ -8,17 +8,18 @@
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { Car } from "../car/index.ts";
-import { CAR_STATES, emptySimView, Shm, type SimView } from "../../rt-worker/shm-layout.ts";
-import { SimBoardPort } from "../../rt-worker/transport/sim.ts";
+import { BoardEnd, Doorbell, type BenchOptions, type BoardLinkInit } from "../../board-protocol/index.ts";
 import { BOARD_STEP_MS, SimBoard, type SimBoardOptions } from "./physics.ts";
-import { runBench, type BenchOptions } from "./bench-mode.ts";
+import { runBench } from "./bench-mode.ts";
+import { CAR_STATES, emptySimView, SimViewBuffer, type SimView } from "./sim-view.ts";
 
 export interface SimThreadInit {
   /** Unique in the process (a test may run two boards for connector 1): the address of every later call. */
   id: number;
-  sab: SharedArrayBuffer;
-  /** The doorbell this thread sleeps on, shared by every connector's worker (Shm simBell). */
-  bell: SharedArrayBuffer;
+  /** The report rings and doorbells; `link.boardBell` is this thread's one doorbell (boards.ts). */
+  link: BoardLinkInit;
+  /** What GET …/sim reads (sim-view.ts). */
+  view: SharedArrayBuffer;
   options: SimBoardOptions;
   /** keep_plug_state_across_restart: start with the car plugged in (PLUGGED_IN, CP B). */
   startPluggedIn?: boolean;
@@ -27,18 +28,18 @@ export interface SimThreadInit {
 }
 
 class SimUnit {
-  readonly shm: Shm;
+  readonly out: SimViewBuffer;
   readonly board: SimBoard;
   readonly car: Car;
-  readonly port: SimBoardPort;
+  readonly port: BoardEnd;
   readonly bench: boolean;
   readonly view: SimView = emptySimView();
   acks = 0;
   readonly send = (report: Uint8Array) => this.port.send(report);
 
   constructor(init: SimThreadInit) {
-    this.shm = new Shm(init.sab, init.bell);
-    this.port = new SimBoardPort(this.shm);
+    this.out = new SimViewBuffer(init.view);
+    this.port = new BoardEnd(init.link);
     this.board = new SimBoard(init.options, performance.now());
     this.car = new Car(init.startPluggedIn ? { initial: "PLUGGED_IN" } : {});
     this.bench = init.bench === true;
@@ -58,7 +59,7 @@ class SimUnit {
   step(now: number): void {
     this.board.applyCar(this.car.step(this.board.carInputs()));
     this.board.step(now, this.send);
-    this.shm.countSimStep();
+    this.out.countStep();
     this.mirror();
   }
 
@@ -80,21 +81,21 @@ class SimUnit {
     view.carRunning = c.running;
     view.carState = Math.max(0, CAR_STATES.indexOf(c.state));
     view.carAck = this.acks;
-    this.shm.writeSim(view);
+    this.out.write(view);
   }
 }
 
 /** The stepping boards (bench-mode ones are driven by bench() instead). */
 const units = new Map<number, SimUnit>();
 const all = new Map<number, SimUnit>();
-let bell: Int32Array | null = null;
+let bell: Doorbell | null = null;
 let running = false;
 let finished: Promise<void> = Promise.resolve();
 
 async function run(): Promise<void> {
   let next = performance.now();
   while (running && units.size > 0) {
-    const seen = Atomics.load(bell!, 0);
+    const seen = bell!.value();
     let now = performance.now();
     for (const u of units.values()) u.drainHost(now);
     if (now >= next) {
@@ -103,8 +104,8 @@ async function run(): Promise<void> {
       if (now - next > BOARD_STEP_MS) next = now + BOARD_STEP_MS; // after a stall, no catch-up burst
     }
     now = performance.now();
-    const wait = Atomics.waitAsync(bell!, 0, seen, Math.max(0, next - now));
-    if (wait.async) await wait.value;
+    const wait = bell!.wait(seen, Math.max(0, next - now));
+    if (wait !== null) await wait;
   }
   running = false;
 }
@@ -125,7 +126,7 @@ const api = {
         // not permitted: normal priority
       }
     }
-    bell = new Int32Array(init.bell);
+    bell = new Doorbell(init.link.boardBell);
     const u = new SimUnit(init);
     all.set(init.id, u);
     u.mirror();
@@ -161,7 +162,7 @@ const api = {
   bench(id: number, opts: BenchOptions): Float64Array {
     const u = unit(id);
     if (!u.bench) throw new Error("the simulated board was not started in bench mode");
-    return runBench(u.shm, u.board, u.port, opts);
+    return runBench(bell!, u.board, u.port, opts);
   },
   /** Stops board `id`; the loop ends with the last one. */
   async stop(id: number): Promise<void> {
@@ -169,8 +170,7 @@ const api = {
     units.delete(id);
     if (units.size > 0 || bell === null) return;
     running = false;
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
+    bell.ring();
     await finished;
   },
 };
