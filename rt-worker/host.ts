@@ -2,8 +2,8 @@
 // board, attaches one through the simulator factory main passes in), serves the kernel's BoardPort (shm-board-port.ts writes
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
-// worker: the event ring is drained from Atomics.waitAsync wake-ups and from the shared tick
-// (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
+// worker: the event ring is drained when a worker rings main's event doorbell and on the shared
+// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
 import * as v from "valibot";
@@ -15,7 +15,7 @@ import { ShmBoardPort } from "./shm-board-port.ts";
 import { adoptOrSpawn } from "./prespawn.ts";
 import { emptyBoardView, InputKind, Shm } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
-import { joinTicker, leaveTicker } from "./host-ticker.ts";
+import { joinTicker, leaveTicker, MAIN_EVENT_BELL } from "./host-ticker.ts";
 
 /** Every tick (host-ticker.ts HOST_TICK_MS, 50 ms) pings the worker: it wakes, runs a pass and
  *  beats. A ping still unanswered at the next tick means the worker died or hangs, so main
@@ -112,7 +112,6 @@ export class BoardHost implements BoardHandle {
   begin(): void {
     this.shm.beatMain();
     joinTicker(this);
-    void this.#waitEvents();
   }
 
   async startWorker(init: WorkerInit): Promise<void> {
@@ -234,14 +233,9 @@ export class BoardHost implements BoardHandle {
     }
   }
 
-  async #waitEvents(): Promise<void> {
-    while (!this.#stopped) {
-      const seen = this.shm.eventHead();
-      this.#drain();
-      // No timeout (see rt-worker/worker.ts on Bun's waitAsync timers): stop() notifies instead.
-      const wait = this.shm.waitEventHead(seen, Infinity);
-      if (wait !== null) await wait;
-    }
+  /** host-ticker.ts: a worker rang main's event doorbell. */
+  drainEvents(): void {
+    this.#drain();
   }
 
   #drain(): void {
@@ -332,7 +326,6 @@ export class BoardHost implements BoardHandle {
     if (this.#stopped) return;
     this.#stopped = true;
     leaveTicker(this);
-    this.shm.wakeEventWaiter(); // ends #waitEvents
     this.#drain();
     // A restart under way ends first, so no worker outlives the host.
     if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);
@@ -436,7 +429,7 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
       link = { link: rings, hostBell, boardBell: board.boardBell };
     }
     host.begin();
-    await host.startWorker({ sab: shm.sab, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) });
+    await host.startWorker({ sab: shm.sab, mainBell: MAIN_EVENT_BELL, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) });
   } catch (err) {
     await host.stop().catch(() => {});
     throw err;

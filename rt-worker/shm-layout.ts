@@ -12,7 +12,8 @@
 //   writer makes the sequence odd, writes the fields, makes it even. A reader retries a few times
 //   and otherwise keeps what it had; no side ever blocks on the other.
 // * Event ring (worker → main): fixed-size Float64 records; the worker writes a record, then
-//   publishes it by storing EVENT_HEAD and notifying it; main drains up to EVENT_HEAD and stores
+//   publishes it by storing EVENT_HEAD and ringing main's event doorbell (one for every connector,
+//   so records of several connectors wake main once); main drains up to EVENT_HEAD and stores
 //   EVENT_TAIL. When the ring is full the worker drops the record and counts it, it never waits.
 // * MAIN_HEARTBEAT: main increments it on every tick (host-ticker.ts); the worker opens the relays
 //   when it has not moved for MAIN_SILENCE_MS.
@@ -186,6 +187,7 @@ export class Shm {
   /** The event ring's records, flat: record r starts at r * EVENT_RECORD_F64. */
   readonly events: Float64Array;
   readonly #text: Uint8Array;
+  #mainBell: Int32Array | null = null;
 
   constructor(sab: SharedArrayBuffer) {
     if (sab.byteLength < SHM_BYTES) throw new Error(`shared buffer too small: ${sab.byteLength} < ${SHM_BYTES}`);
@@ -400,10 +402,18 @@ export class Shm {
     }
     return (head % EVENT_RING_RECORDS) * EVENT_RECORD_F64;
   }
-  /** [worker] Makes the record filled at eventSlot() visible to main. */
+  /** [worker] Makes the record filled at eventSlot() visible to main and rings main's event
+   *  doorbell (one for every connector, notifyEventsTo()). */
   publishEvent(): void {
     Atomics.add(this.#i32, I.EVENT_HEAD, 1);
-    Atomics.notify(this.#i32, I.EVENT_HEAD);
+    const bell = this.#mainBell;
+    if (bell === null) return;
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  }
+  /** [worker] Where publishEvent() rings: the main thread's one event doorbell (host-ticker.ts). */
+  notifyEventsTo(ref: DoorbellRef): void {
+    this.#mainBell = new Int32Array(ref.sab, ref.index * 4, 1);
   }
   eventHead(): number {
     return Atomics.load(this.#i32, I.EVENT_HEAD);
@@ -419,15 +429,6 @@ export class Shm {
   static eventOffset(n: number): number {
     return (n % EVENT_RING_RECORDS) * EVENT_RECORD_F64;
   }
-  waitEventHead(seen: number, timeoutMs: number): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.#i32, I.EVENT_HEAD, seen, timeoutMs);
-    return r.async ? r.value : null;
-  }
-  /** [main] Ends a waitEventHead() without a new record (shutdown). */
-  wakeEventWaiter(): void {
-    Atomics.notify(this.#i32, I.EVENT_HEAD);
-  }
-
   // ---- text [worker writes, main reads] ------------------------------------------------------
   /** [worker] The INFO meter id and the transport's last error (off the hot path: on change only). */
   writeText(meterId: string, linkError: string): void {

@@ -11,7 +11,7 @@
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { RtLoop } from "./rt-loop.ts";
-import type { BoardLinkInit } from "../board-protocol/index.ts";
+import type { BoardLinkInit, DoorbellRef } from "../board-protocol/index.ts";
 import { Shm } from "./shm-layout.ts";
 import { HidTransport, SimTransport, type HidTarget, type Transport } from "./transport/index.ts";
 
@@ -20,6 +20,8 @@ const RT_NICE = -10;
 
 export interface WorkerInit {
   sab: SharedArrayBuffer;
+  /** Main's event doorbell, rung with every published record (host-ticker.ts). */
+  mainBell?: DoorbellRef;
   transport: "sim" | "hid";
   /** transport "sim": the simulated board's report rings and doorbells. */
   link?: BoardLinkInit;
@@ -69,6 +71,7 @@ const api = {
   start(init: WorkerInit): void {
     if (running) throw new Error("the real-time worker is already running");
     const shm = new Shm(init.sab);
+    if (init.mainBell) shm.notifyEventsTo(init.mainBell);
     try {
       setPriority(RT_NICE); // this thread only: it must win the CPU against HTTP load on main
     } catch {
