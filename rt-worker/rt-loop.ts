@@ -5,6 +5,8 @@
 // everything below works on preallocated objects and typed arrays.
 import {
   BOARD_ERRORS,
+  BoardErrorBit,
+  errorBit,
   ControlFlag,
   CpMode,
   decodeInfo,
@@ -41,8 +43,8 @@ const NO_DEVICE_RETRY_MS = 20;
 export const BOARD_SILENCE_MS = 1000;
 
 const CP_UNKNOWN = -1;
-const RCD_ERROR_BITS = (1 << 1) | (1 << 2); // BoardErrorBit.RcdDC | RcdAC
-const DIODE_BIT = 1 << 0;
+const RCD_ERROR_BITS = errorBit(BoardErrorBit.RcdDC) | errorBit(BoardErrorBit.RcdAC);
+const DIODE_BIT = errorBit(BoardErrorBit.DiodeFault);
 
 export class RtLoop implements TransportSink {
   readonly #shm: Shm;
