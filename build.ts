@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { parseArgs as parseFlags } from "node:util";
 import pkg from "./package.json" with { type: "json" };
 
 export const TARGETS = {
@@ -83,17 +84,29 @@ function sha256(file: string): string {
 }
 
 function parseArgs(argv: string[]): { targets: TargetName[]; outdir: string; compress: boolean } {
-  const targets: TargetName[] = [];
-  let outdir = join(ROOT, "dist");
-  let compress = true;
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    if (a === "--no-compress") compress = false;
-    else if (a === "--outdir" && argv[k + 1]) outdir = resolve(argv[++k]!);
-    else if (a === "--target" && argv[k + 1] && argv[k + 1]! in TARGETS) targets.push(argv[++k] as TargetName);
-    else throw new Error(`build.ts: unknown or incomplete option "${a}" (--target ${Object.keys(TARGETS).join("|")}, --outdir DIR, --no-compress)`);
+  const usage = `--target ${Object.keys(TARGETS).join("|")} (repeatable), --outdir DIR, --no-compress`;
+  let values;
+  try {
+    ({ values } = parseFlags({
+      args: argv,
+      options: { target: { type: "string", multiple: true }, outdir: { type: "string" }, "no-compress": { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new Error(`build.ts: ${(err as Error).message} (${usage})`);
   }
-  return { targets: targets.length > 0 ? targets : (Object.keys(TARGETS) as TargetName[]), outdir, compress };
+  const targets: TargetName[] = [];
+  for (const t of values.target ?? []) {
+    if (!(t in TARGETS)) throw new Error(`build.ts: unknown target "${t}" (${usage})`);
+    targets.push(t as TargetName);
+  }
+  if (values.outdir === "") throw new Error(`build.ts: --outdir needs a directory (${usage})`);
+  return {
+    targets: targets.length > 0 ? targets : (Object.keys(TARGETS) as TargetName[]),
+    outdir: values.outdir !== undefined ? resolve(values.outdir) : join(ROOT, "dist"),
+    compress: values["no-compress"] !== true,
+  };
 }
 
 if (import.meta.main) {

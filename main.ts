@@ -6,12 +6,16 @@ import { CliError, isLoopback, parseArgs, USAGE, type CliArgs } from "./api/cli-
 import type { EvseRuntime } from "./api/context.ts";
 import type { PublicationLog } from "./api/publications.ts";
 import { createLogger } from "./api/log.ts";
-import type { RunningServer } from "./api/node-server.ts";
+import type { RunningServer } from "./api/server.ts";
 import { engineName } from "./engine.ts";
-import { ConfigError, loadConfigFile, parseConfig, type AppConfig } from "./core/config/index.ts";
+import { loadConfigFile } from "./api/config-file.ts";
+import { ConfigError, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
+import type { MqttBridge } from "./mqtt/index.ts";
 import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
 
 const VERSION: string = pkg.version;
@@ -35,12 +39,12 @@ function configure(args: CliArgs): AppConfig {
   return config;
 }
 
-async function start(config: AppConfig, token: string | null): Promise<void> {
+async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): Promise<void> {
   // Start-up order is chosen for time to first /healthz: the store is opened and the board
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned, adoptOrSpawn, onEvery }, { openStoreSafely, SimPlugState }, { simulatedBoards }] = await Promise.all([
+  const [{ startBoard, releasePrespawned, adoptOrSpawn, onEvery }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError, LocalLimitState }, { simulatedBoards }] = await Promise.all([
     import("./rt-worker/index.ts"),
     import("./store/index.ts"),
     import("./sim/board/index.ts"),
@@ -48,9 +52,16 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
   // The simulated boards' one thread: the one launch.ts prespawned, if any.
   const simulator = config.board === "sim" ? simulatedBoards(() => adoptOrSpawn("sim-board", 0)) : undefined;
   const logger = createLogger(config.log_format);
-  // Never refuses to start: an unusable file is moved aside or replaced by memory, and said so
-  // here and in /healthz (store/open-safely.ts).
-  const store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
+  // (store/open-safely.ts). The one refusal: a file another process holds (store/storage-lock.ts);
+  // its lock is taken before anything is written and before a board thread or the port is started.
+  let store: import("./store/index.ts").Store;
+  try {
+    store = openStoreSafely(config.storage.path, (message) => logger.info(message));
+  } catch (err) {
+    if (err instanceof StoreError && err.kind === "in_use") refuse(`${err.message}; not started, nothing changed`);
+    throw err;
+  }
   const boot = config.evses.map((evseConfig, k) => {
     const index = k + 1;
     const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
@@ -58,15 +69,25 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     const plugState = new SimPlugState(evseStore.kv);
     if (!keepPlug) plugState.forget();
     const startPluggedIn = keepPlug && plugState.wasPluggedIn();
-    const board = startBoard({ kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid }, { simulator, ...(startPluggedIn ? { simStartPluggedIn: true } : {}) });
+    // The simulated meter continues its registers from the previous process (store/sim-meter-state.ts).
+    const meterState = config.board === "sim" ? new SimMeterState(evseStore.kv) : null;
+    const meterLeft = meterState?.restored() ?? null;
+    const board = startBoard(
+      { kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid },
+      {
+        simulator,
+        ...(startPluggedIn ? { simStartPluggedIn: true } : {}),
+        ...(meterLeft ? { simStartMeter: { import_Wh: meterLeft.import_Wh, export_Wh: meterLeft.export_Wh } } : {}),
+      },
+    );
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
-    return { index, evseConfig, evseStore, keepPlug, plugState, board };
+    return { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board };
   });
-  const [{ Kernel }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serveNode }] = await Promise.all([
+  const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serve }] = await Promise.all([
     import("./core/index.ts"),
     import("./sim/meter/index.ts"),
     import("./api/index.ts"),
-    import("./api/node-server.ts"),
+    import("./api/server.ts"),
   ]);
   const started = await Promise.allSettled(boot.map((b) => b.board));
   releasePrespawned(); // a simulator thread that an hid board did not need
@@ -79,11 +100,28 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
 
   const metrics = new Metrics();
   const clock = { now: () => Date.now() };
+  // Tokens (POST /api/v1/tokens) and, with ocpp.central_system_url, the OCPP charge point (ocpp/).
+  const { ChargingFrontEnd } = await import("./ocpp/index.ts");
+  let resetRequested: ((kind: "Soft" | "Hard") => void) | null = null;
+  const frontEnd = new ChargingFrontEnd({
+    ocpp: config.ocpp,
+    auth: config.auth,
+    store: store.ocpp,
+    version: VERSION,
+    evseCount: config.evses.length,
+    log: (line) => logger.info(line),
+    now: clock.now,
+    restart: (kind) => resetRequested?.(kind),
+    ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
+    diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
+  });
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];
+  /** Per simulated EVSE: writes the meter's registers now (shutdown). */
+  const meterSavers: (() => void)[] = [];
 
-  for (const { index, evseConfig, evseStore, keepPlug, plugState, board: starting } of boot) {
+  for (const { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board: starting } of boot) {
     const board = await starting;
     const evseLog = logger.forEvse(index);
     const sim = board.sim;
@@ -105,8 +143,25 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       evseLog.publication(p);
       metrics.publication(index, p);
     });
+    let latest: Powermeter | null = null;
+    const meter =
+      config.board === "sim"
+        ? new SimOcmfMeter({ getLatest: () => latest, clock, ...(meterLeft ? { register: { wh: meterLeft.register_Wh, boardWh: meterLeft.board_Wh } } : {}) })
+        : null;
+    const saveMeter = (when: "now" | "due") => {
+      if (!meter || !meterState) return;
+      try {
+        const snapshot = snapshotOf(meter.registerState(), latest);
+        if (when === "now") meterState.save(snapshot);
+        else meterState.observe(snapshot);
+      } catch (err) {
+        evseLog.log(`WARNING cannot persist the simulated meter's registers: ${(err as Error).message}`);
+      }
+    };
+    meterSavers.push(() => saveMeter("now"));
     const publish = (name: Parameters<PublicationLog["publish"]>[0], value: unknown) => {
       if (name === "session_event") {
+        saveMeter("now");
         // Committed before anyone can see the event: a client that saw it finds it in the history.
         try {
           evseStore.recordEvent(value as SessionEvent);
@@ -118,8 +173,6 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       publications.publish(name, value);
     };
 
-    let latest: Powermeter | null = null;
-    const meter = config.board === "sim" ? new SimOcmfMeter({ getLatest: () => latest, clock }) : null;
     const kernel: EvseKernel = new Kernel({
       clock,
       board: board.port,
@@ -130,17 +183,36 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
       log: evseLog.log,
       newUuid: () => crypto.randomUUID(),
       nodeId: `evse_manager_${index}`,
+      control: config.control,
     });
+    const follow = frontEnd.attach(index, kernel);
+    publications.onPublish((p) => follow(p.name, p.value));
+    // Local control and site balancing (integration.md §2, §6): before the first board input, a
+    // site-limited EVSE has no share yet, and the local limit of the previous run applies.
+    if (config.site.max_current_A !== undefined) void kernel.setSiteShare(0);
+    const localLimit = new LocalLimitState(evseStore.kv, evseLog.log);
+    const keptLimit = localLimit.load();
+    if (keptLimit !== null) {
+      void kernel.localControl({ max_current_A: keptLimit });
+      evseLog.log(`local current limit ${keptLimit} A restored from the previous run`);
+    }
     board.onInput((input) => {
-      if (input.kind === "powermeter") latest = input.value;
+      if (input.kind === "powermeter") {
+        latest = input.value;
+        meter?.observe(input.value);
+        saveMeter("due");
+      }
       if (input.kind === "event") watchPlug?.();
       metrics.boardInput(index, input);
       kernel.boardInput(input);
     });
     kernel.boot();
     if (meter) kernel.boardInput({ kind: "public_key_ocmf", value: meter.publicKey() });
-    evses.push({ index, kernel, board, publications, sessions: evseStore });
+    evses.push({ index, kernel, board, publications, sessions: evseStore, localLimit, siteMaxCurrentA: config.site.max_current_A, failsafeCurrentA: config.control.failsafe_current_A });
   }
+  const siteMax = config.site.max_current_A;
+  const site = siteMax === undefined ? null : new SiteCoordinator(siteMax, evses.map((e) => ({ kernel: e.kernel, reportedDutyPercent: () => e.board.reportedDutyPercent() })), (i, line) => logger.forEvse(i).log(line));
+  site?.start();
 
   let ticking = false;
   // On the board hosts' timer (rt-worker/host-ticker.ts): one wake-up of this thread for both.
@@ -149,16 +221,29 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     ticking = true;
     for (const watch of plugWatchers) watch();
     Promise.all(evses.map((e) => e.kernel.tick()))
+      .then(() => site?.rebalance())
       .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
       .finally(() => (ticking = false));
   });
 
+  // MQTT and Home Assistant (integration.md §3–4): loaded only when a broker is configured.
+  let mqtt: MqttBridge | null = null;
+  if (config.mqtt.url !== undefined) {
+    const { startMqttBridge, bridgeEvse } = await import("./mqtt/index.ts");
+    const bridge = startMqttBridge(
+      { ...config.mqtt, url: config.mqtt.url },
+      { evses: evses.map((e, k) => bridgeEvse(e, config.evses[k]!)), log: (line) => logger.info(line), version: VERSION, hostname: hostname(), ca: mqttCa },
+    );
+    metrics.mqtt(() => bridge.stats());
+    mqtt = bridge;
+  }
+  frontEnd.start();
+
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
-  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage });
+  const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage, frontEnd, ...(mqtt ? { mqtt } : {}) });
   let server: RunningServer;
   try {
-    // node:http rather than Bun.serve: it gives the event stream real back-pressure (api/node-server.ts).
-    server = await serveNode(app.fetch, { hostname: config.api.host, port: config.api.port });
+    server = await serve(app.fetch, { hostname: config.api.host, port: config.api.port });
   } catch (err) {
     process.stderr.write(`evse-manager: cannot listen on ${config.api.host}:${config.api.port}: ${(err as Error).message}\n`);
     await Promise.all(evses.map((e) => e.board.stop()));
@@ -184,15 +269,35 @@ async function start(config: AppConfig, token: string | null): Promise<void> {
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));
     await Promise.allSettled(evses.map((e) => e.board.stop()));
+    await mqtt?.stop(); // after the kernel's last events; publishes `offline`
+    await frontEnd.stop().catch(() => {});
     // The board thread's final state, for operators and the shutdown test: the relays were open.
     for (const e of evses) {
       const relays = e.board.sim?.state().relays_closed ?? (e.board as { relaysClosed?: () => boolean }).relaysClosed?.();
       logger.info(`evse ${e.index}: board stopped, relays_closed=${relays ?? "unknown"}`);
     }
+    for (const save of meterSavers) save();
     // Last: the kernel's shutdown writes the open-transaction record and publishes its events.
     store.close();
     clearTimeout(deadline);
+    if (reexec) reexec();
     process.exit(code);
+  };
+  let reexec: (() => void) | null = null;
+  // OCPP Reset (ocpp.md §5.5): close cleanly, then start the same program again. Under the
+  // supervisor it restarts us; otherwise the successor is spawned once the store is closed.
+  resetRequested = (kind) => {
+    if (process.env[SUPERVISED_ENV] === "1") {
+      void shutdown(`OCPP ${kind} reset`, UPDATE_EXIT_CODE);
+      return;
+    }
+    reexec = () => {
+      const argv = COMPILED ? [process.execPath, ...process.argv.slice(2)] : [process.execPath, ...process.argv.slice(1)];
+      const child = Bun.spawn(argv, { stdio: ["ignore", "inherit", "inherit"], env: process.env });
+      child.unref();
+      logger.info(`OCPP ${kind} reset: restarted as pid ${child.pid}`);
+    };
+    void shutdown(`OCPP ${kind} reset`);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -230,8 +335,16 @@ async function main(argv: string[]): Promise<void> {
   if (token === null && !isLoopback(config.api.host)) {
     refuse(`refusing to listen on ${config.api.host} without an API token: set api.token in the config or EVSE_API_TOKEN`);
   }
+  let mqttCa: Buffer | undefined;
+  if (config.mqtt.ca_file !== undefined) {
+    try {
+      mqttCa = readFileSync(config.mqtt.ca_file);
+    } catch (err) {
+      refuse(`invalid configuration: mqtt.ca_file: cannot read ${config.mqtt.ca_file}: ${(err as Error).message}`);
+    }
+  }
   try {
-    await start(config, token);
+    await start(config, token, mqttCa);
   } catch (err) {
     process.stderr.write(`evse-manager: start-up failed: ${(err as Error).stack ?? err}\n`);
     process.exit(1);

@@ -1,17 +1,22 @@
 // Bearer-token check for /api/ (http-api.md "Authentication"): runs before anything else on those
 // routes, so a wrong token is a 401 even for a request that would also be a 404 or a 400.
 import type { MiddlewareHandler } from "hono";
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { ApiError } from "./errors.ts";
 
+// Digests of equal length are compared, so neither the time nor an early return tells a caller
+// how long the token is or how much of it was right.
+const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
+
 export function bearerAuth(token: string | null): MiddlewareHandler {
-  const expected = token === null ? null : Buffer.from(token, "utf8");
+  const expected = token === null ? null : digest(token);
   return async (c, next) => {
     if (expected !== null) {
       const header = c.req.header("authorization") ?? "";
       const match = /^Bearer[ ]+(.+)$/i.exec(header.trim());
-      const given = match ? Buffer.from(match[1]!, "utf8") : null;
-      if (!given || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      const given = digest(match ? match[1]! : "");
+      // Always compared, also without a token in the header, so that case costs the same.
+      if (!timingSafeEqual(given, expected) || !match) {
         c.header("WWW-Authenticate", 'Bearer realm="evse-manager"');
         throw new ApiError(401, "unauthorized", header === "" ? "missing Authorization: Bearer <token> header" : "wrong bearer token");
       }

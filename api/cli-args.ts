@@ -1,5 +1,7 @@
 // Command-line flags of the program (http-api.md "Starting the program"). Parsing only: any
 // problem is a CliError whose message main.ts prints before exiting with code 2.
+import { parseArgs as parseFlags } from "node:util";
+
 export const USAGE = `Usage: evse-manager [--config FILE] [--host HOST] [--port PORT] [--board sim|hid]
                     [--log-format text|json] [--help] [--version]
 
@@ -30,59 +32,61 @@ export class CliError extends Error {
   }
 }
 
-const VALUE_FLAGS = ["--config", "--host", "--port", "--board", "--log-format"] as const;
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+  config: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  board: { type: "string" },
+  "log-format": { type: "string" },
+} as const;
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new CliError(`${flag}: "${value}" is not one of ${allowed.join(", ")}`);
 }
 
-export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { help: false, version: false };
-  for (let k = 0; k < argv.length; k++) {
-    const arg = argv[k]!;
-    if (arg === "--help" || arg === "-h") {
-      out.help = true;
-      continue;
-    }
-    if (arg === "--version") {
-      out.version = true;
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const flag = eq > 0 && arg.startsWith("--") ? arg.slice(0, eq) : arg;
-    if (!(VALUE_FLAGS as readonly string[]).includes(flag)) throw new CliError(`unknown option "${arg}" (see --help)`);
-    let value: string;
-    if (eq > 0 && arg.startsWith("--")) value = arg.slice(eq + 1);
-    else {
-      const next = argv[k + 1];
-      if (next === undefined || next.startsWith("--")) throw new CliError(`${flag} needs a value`);
-      value = next;
-      k++;
-    }
-    switch (flag) {
-      case "--config":
-        if (value === "") throw new CliError("--config needs a file name");
-        out.config = value;
-        break;
-      case "--host":
-        if (value === "") throw new CliError("--host must not be empty");
-        out.host = value;
-        break;
-      case "--port": {
-        const port = Number(value);
-        if (!/^\d+$/.test(value) || port > 65535) throw new CliError(`--port: "${value}" is not a port number (0-65535)`);
-        out.port = port;
-        break;
-      }
-      case "--board":
-        out.board = oneOf(flag, value, ["sim", "hid"] as const);
-        break;
-      case "--log-format":
-        out.log_format = oneOf(flag, value, ["text", "json"] as const);
-        break;
-    }
+/** util.parseArgs's errors in this program's words; the offending flag is quoted in its message. */
+function cliError(err: unknown): CliError {
+  const code = (err as { code?: unknown }).code;
+  const message = (err as Error).message ?? String(err);
+  const quoted = /'(?:-\w, )?([^' ]+)/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return new CliError(`unknown option "${quoted}" (see --help)`);
   }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return new CliError(/does not take an argument/.test(message) ? `${quoted} takes no value (see --help)` : `${quoted} needs a value`);
+  }
+  return new CliError(`${message} (see --help)`);
+}
+
+function flags(argv: readonly string[]) {
+  try {
+    return parseFlags({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw cliError(err);
+  }
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const values = flags(argv);
+  const out: CliArgs = { help: values.help === true, version: values.version === true };
+  if (values.config !== undefined) {
+    if (values.config === "") throw new CliError("--config needs a file name");
+    out.config = values.config;
+  }
+  if (values.host !== undefined) {
+    if (values.host === "") throw new CliError("--host must not be empty");
+    out.host = values.host;
+  }
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) throw new CliError(`--port: "${values.port}" is not a port number (0-65535)`);
+    out.port = port;
+  }
+  if (values.board !== undefined) out.board = oneOf("--board", values.board, ["sim", "hid"] as const);
+  if (values["log-format"] !== undefined) out.log_format = oneOf("--log-format", values["log-format"], ["text", "json"] as const);
   return out;
 }
 

@@ -3,13 +3,17 @@
 import type { Context } from "hono";
 import type { EvseKernel } from "../core/kernel-api.ts";
 import type { BoardHandle } from "../rt-worker/board-handle.ts";
+import type { LocalLimitKeeper } from "./control.ts";
 import type { SessionHistory } from "../store/index.ts";
 import { ApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import type { MqttSource } from "./mqtt-status.ts";
 import type { PublicationLog } from "./publications.ts";
+import type { ChargingFrontEnd } from "../ocpp/index.ts";
+import type { StatusConfig } from "./status.ts";
 
-export interface EvseRuntime {
+export interface EvseRuntime extends StatusConfig {
   /** 1-based, as in the URL. */
   index: number;
   kernel: EvseKernel;
@@ -17,6 +21,8 @@ export interface EvseRuntime {
   publications: PublicationLog;
   /** The EVSE's session history (GET …/sessions); absent when nothing keeps one. */
   sessions?: Pick<SessionHistory, "listSessions">;
+  /** Keeps PUT …/control's limit across restarts; absent: not kept. */
+  localLimit?: LocalLimitKeeper;
 }
 
 /** Shown in /healthz: the charger works without its file, but an operator must learn of it. */
@@ -41,14 +47,23 @@ export interface ApiContext {
   keepAliveMs?: number;
   /** Write requests (commands, enforce_limits, sim car) are logged here with their answer. */
   logger?: Logger;
+  /** The token front end and OCPP (ocpp/index.ts); absent in tests that do not need them. */
+  frontEnd?: Pick<ChargingFrontEnd, "tokens" | "visibility" | "metricsText" | "connectorStatuses">;
+  /** The MQTT bridge (GET /api/v1/mqtt); absent when mqtt.url is not set. */
+  mqtt?: MqttSource;
 }
 
 /** The EVSE named by the `:i` path parameter, or a 404 naming it. */
 export function evseOf(ctx: ApiContext, c: Context): EvseRuntime {
   const raw = c.req.param("i") ?? "";
   const evse = /^[1-9][0-9]{0,5}$/.test(raw) ? ctx.evses[Number(raw) - 1] : undefined;
-  if (!evse) throw new ApiError(404, "unknown_evse", `no EVSE with index "${raw}" (there ${ctx.evses.length === 1 ? "is 1 EVSE" : `are ${ctx.evses.length} EVSEs`}, counted from 1)`);
+  if (!evse) throw unknownEvse(raw, ctx.evses.length);
   return evse;
+}
+
+/** The 404 for an EVSE index that is not configured (also the MQTT bridge's answer). */
+export function unknownEvse(raw: string, count: number): ApiError {
+  return new ApiError(404, "unknown_evse", `no EVSE with index "${raw}" (there ${count === 1 ? "is 1 EVSE" : `are ${count} EVSEs`}, counted from 1)`);
 }
 
 /** Handler for a known path asked with a method it does not serve. */

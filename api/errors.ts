@@ -3,13 +3,20 @@
 // formats an error itself, so every refusal has the same shape and the same status rules.
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type * as v from "valibot";
+import * as v from "valibot";
 import { formatIssues } from "../core/types/index.ts";
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+/** The body of every refusal (http-api.md "Errors"); components/schemas/Error in /openapi.json. */
+export const ErrorBodySchema = v.strictObject({
+  error: v.pipe(v.string(), v.description("machine-readable code, e.g. invalid_body, unknown_evse")),
+  message: v.pipe(v.string(), v.description("one sentence for a person")),
+  details: v.pipe(
+    v.array(v.strictObject({ path: v.pipe(v.string(), v.description("the field, e.g. limits_root_side.ac_max_current_A; empty for the whole body")), message: v.string() })),
+    v.description("one entry per offending field; empty when no field is to blame"),
+  ),
+});
+
+export type ErrorDetail = v.InferOutput<typeof ErrorBodySchema>["details"][number];
 
 export class ApiError extends Error {
   constructor(

@@ -3,6 +3,7 @@
 // enforce_limits, the simulated car) with its answer, each tagged with the EVSE index and the
 // session uuid. Text by default; `--log-format json` writes one JSON object per line.
 import type { MiddlewareHandler } from "hono";
+import { bodyBytesOf } from "./body.ts";
 import type { Publication } from "./publications.ts";
 
 export type LogFormat = "text" | "json";
@@ -91,12 +92,11 @@ export function writeLog(logger: Logger, evses: readonly { index: number }[]): M
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return;
     const m = /^\/api\/v1\/evses\/(\d+)\//.exec(c.req.path);
     if (!m) return;
-    // The body the handler read, from Hono's cache: never read here, so the 413 check stays first.
-    const cache = (c.req as unknown as { bodyCache: { arrayBuffer?: Promise<ArrayBuffer> } }).bodyCache;
+    // The body the handler read (body.ts): never read here, so the 413 check stays first.
+    const bytes = bodyBytesOf(c.req.raw);
     let args: string | undefined;
-    if (cache?.arrayBuffer) {
-      const bytes = await cache.arrayBuffer.catch(() => null);
-      const text = bytes ? new TextDecoder().decode(bytes).trim() : "";
+    if (bytes) {
+      const text = new TextDecoder().decode(bytes).trim();
       if (text !== "") args = clip(text.replace(/\s*\n\s*/g, " "));
     }
     let answer = "";

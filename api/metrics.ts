@@ -2,6 +2,7 @@
 // publication logs (sessions, energy) and the board inputs (relay switches); the real-time
 // worker's own counters (reports, reaction latency, trips) are read from shared memory at render.
 // Metric table: docs/metrics.md.
+import type { KernelStatus } from "../core/kernel-api.ts";
 import type { BoardInput } from "../core/ports.ts";
 import { REACT_BUCKETS_US } from "../rt-worker/shm-layout.ts";
 import type { Publication } from "./publications.ts";
@@ -20,11 +21,24 @@ export interface WorkerCounters {
 export interface MetricsSource {
   index: number;
   board: object;
+  /** Local control and site share gauges (integration.md §2, §6); absent: none. */
+  kernel?: { status(): Pick<KernelStatus, "failsafe" | "local_limit_A" | "site_share_A"> };
+  /** The EVSE's publication log: its open event streams are a gauge. */
+  publications?: { readonly subscriberCount: number };
 }
 
 function workerCounters(board: object): WorkerCounters | null {
   const counters = (board as { counters?: () => WorkerCounters }).counters;
   return typeof counters === "function" ? counters.call(board) : null;
+}
+
+/** What the MQTT bridge counts (mqtt/bridge.ts MqttStats); read at render. */
+export interface MqttMetrics {
+  connected: boolean;
+  received: number;
+  sent: number;
+  dropped: Record<string, number>;
+  queued: number;
 }
 
 /** A report rate needs two samples at least this far apart (ms) to be worth a number. */
@@ -49,7 +63,7 @@ interface EvseCounters {
 }
 
 const labels = (pairs: Record<string, string | number>): string =>
-  "{" + Object.entries(pairs).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`))}"`).join(",") + "}";
+  Object.keys(pairs).length === 0 ? "" : "{" + Object.entries(pairs).map(([k, v]) => `${k}="${String(v).replace(/["\\\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`))}"`).join(",") + "}";
 
 function importWh(value: unknown): number | null {
   const total = (value as { meter_value?: { energy_Wh_import?: { total?: unknown } } } | undefined)?.meter_value?.energy_Wh_import?.total;
@@ -63,7 +77,14 @@ export class Metrics {
   /** Per EVSE: the report count and time of the sample the rate gauge is measured from. */
   private readonly rateFrom = new Map<number, { at: number; rx: number; rate: number }>();
 
+  private mqttSource: (() => MqttMetrics) | null = null;
+
   constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** The MQTT bridge's counters; without a bridge the mqtt families read 0. */
+  mqtt(source: () => MqttMetrics): void {
+    this.mqttSource = source;
+  }
 
   request(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
@@ -179,7 +200,27 @@ export class Metrics {
       out.push(`evse_rt_reaction_latency_seconds_sum${labels({ evse })} ${r.sumUs / 1e6}`);
       out.push(`evse_rt_reaction_latency_seconds_count${labels({ evse })} ${r.count}`);
     }
+    const statuses = [...sources].sort((a, b) => a.index - b.index).flatMap((s) => (s.kernel ? [{ evse: s.index, st: s.kernel.status() }] : []));
+    family("gauge", "evse_control_failsafe_active", "1 while PUT …/control's local limit has fallen back to control.failsafe_current_A.", statuses.map(({ evse, st }) => [{ evse }, st.failsafe ? 1 : 0]));
+    family(
+      "gauge",
+      "evse_control_local_limit_amperes",
+      "Standing local current limit set by PUT …/control (EVSEs without one have no sample).",
+      statuses.flatMap(({ evse, st }): [Record<string, number>, number][] => (st.local_limit_A === null ? [] : [[{ evse }, st.local_limit_A]])),
+    );
+    family(
+      "gauge",
+      "evse_site_share_amperes",
+      "This EVSE's share of site.max_current_A (no sample without a site limit).",
+      statuses.flatMap(({ evse, st }): [Record<string, number>, number][] => (st.site_share_A === null ? [] : [[{ evse }, st.site_share_A]])),
+    );
     family("gauge", "evse_rt_reaction_latency_max_seconds", "Longest reaction since the worker started.", perWorker((w) => w.reaction.maxUs / 1e6));
+    family(
+      "gauge",
+      "evse_event_stream_subscribers",
+      "Open event streams (GET /api/v1/evses/{i}/events) of the EVSE.",
+      [...sources].sort((a, b) => a.index - b.index).flatMap((s): [Record<string, number>, number][] => (s.publications ? [[{ evse: s.index }, s.publications.subscriberCount]] : [])),
+    );
     counter(
       "evse_api_requests_total",
       "HTTP requests by method, route and status.",
@@ -193,6 +234,17 @@ export class Metrics {
       out.push(`evse_api_request_duration_seconds_sum${labels({ route })} ${h.sum}`);
       out.push(`evse_api_request_duration_seconds_count${labels({ route })} ${h.count}`);
     }
+
+    const mqtt = this.mqttSource?.() ?? { connected: false, received: 0, sent: 0, dropped: { superseded: 0, queue_full: 0, rejected: 0 }, queued: 0 };
+    family("gauge", "evse_mqtt_connected", "1 while connected to the MQTT broker (0 also when mqtt.url is not set).", [[{}, mqtt.connected ? 1 : 0]]);
+    counter("evse_mqtt_messages_received_total", "MQTT messages received (commands, control, Home Assistant status, discovery scan).", [[{}, mqtt.received]]);
+    counter("evse_mqtt_messages_sent_total", "MQTT messages published and acknowledged by the broker.", [[{}, mqtt.sent]]);
+    counter(
+      "evse_mqtt_messages_dropped_total",
+      "MQTT messages not sent: superseded by a newer state, queue_full (events beyond the outgoing queue), rejected by the client.",
+      Object.entries(mqtt.dropped).map(([reason, n]): [Record<string, string>, number] => [{ reason }, n]),
+    );
+    family("gauge", "evse_mqtt_queue_messages", "MQTT messages waiting to be sent or acknowledged.", [[{}, mqtt.queued]]);
     return out.join("\n") + "\n";
   }
 }

@@ -1,264 +1,157 @@
-// GET /openapi.json: the routes of http-api.md as an OpenAPI 3.1 document, with request and
-// response bodies generated (json-schema.ts) from the schemas the server validates with:
-// COMMAND_ARGS / COMMAND_RESULTS / VARIABLE_SCHEMAS / EnforcedLimitsSchema / SessionPageSchema and
-// the sim bodies.
-import { COMMAND_NAMES, VARIABLE_NAMES } from "../core/kernel-api.ts";
-import { COMMAND_ARGS, COMMAND_RESULTS, EnforcedLimitsSchema, VARIABLE_SCHEMAS } from "../core/types/index.ts";
-import { SESSION_PAGE_DEFAULT, SESSION_PAGE_MAX, SessionPageSchema } from "../store/index.ts";
-import { toJsonSchema } from "./json-schema.ts";
-import { CarScriptBodySchema, SimBoardBodySchema } from "./routes/sim.ts";
+// GET /openapi.json: the route table (route-table.ts) as an OpenAPI 3.1 document. Every schema in
+// it is converted by @valibot/to-json-schema from the valibot schema the server validates with or
+// answers with; a valibot kind or action the converter does not know throws here (and fails
+// test/openapi.test.ts) instead of silently becoming `{}`.
+import { toJsonSchema, toJsonSchemaDefs, type ConversionConfig, type JsonSchema } from "@valibot/to-json-schema";
+import * as v from "valibot";
+import { isRfc3339DateTime } from "../core/types/index.ts";
+import { isOfferableCurrent } from "./control.ts";
+import { isRawBody, type Route, type Variant } from "./route.ts";
 
-const json = (schema: object) => ({ "application/json": { schema } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errorResponse = (description: string) => ({ description, content: json(ref("Error")) });
-const evseParam = { name: "i", in: "path", required: true, description: "EVSE index, from 1", schema: { type: "integer", minimum: 1 } };
-const secured = [{ bearer: [] }];
+type Json = Record<string, unknown>;
 
-/** The error answers every /api/ route can give; 409 and 413/415 only where they apply. */
-function responses(ok: Record<string, unknown>, opts: { body?: boolean; conflict?: string } = {}) {
+/** Checks the converter cannot see into, as JSON Schema. */
+function checkSchema(requirement: unknown, base: JsonSchema): JsonSchema | null {
+  if (requirement === isRfc3339DateTime) return { ...base, format: "date-time" };
+  if (requirement === isOfferableCurrent) return { ...base, anyOf: [{ const: 0 }, { minimum: 6 }] };
+  return null;
+}
+
+const REF_PREFIX = "#/components/schemas/";
+
+/** The project grants no licence (package.json is private and names none). */
+const LICENSE = { name: "Proprietary: all rights reserved", identifier: "LicenseRef-Proprietary" };
+
+function config(components: Record<string, v.GenericSchema>, typeMode: ConversionConfig["typeMode"] = "ignore"): ConversionConfig {
   return {
-    ...ok,
-    ...(opts.body ? { "400": errorResponse("Malformed JSON or schema failure") } : {}),
-    "401": errorResponse("Missing or wrong bearer token"),
-    "404": errorResponse("Unknown EVSE, variable or command"),
-    "405": errorResponse("Wrong method"),
-    ...(opts.conflict ? { "409": errorResponse(opts.conflict) } : {}),
-    ...(opts.body ? { "413": errorResponse("Body over 64 KiB"), "415": errorResponse("Body that is not JSON") } : {}),
+    target: "draft-2020-12",
+    typeMode,
+    errorMode: "throw",
+    definitions: components,
+    overrideRef: ({ referenceId }) => `${REF_PREFIX}${referenceId}`,
+    overrideAction: ({ valibotAction, jsonSchema }) => {
+      const action = valibotAction as { type: string; requirement?: unknown };
+      if (action.type === "check") return checkSchema(action.requirement, jsonSchema);
+      // JSON has no non-finite numbers: nothing to say.
+      if (action.type === "finite") return jsonSchema;
+      return null;
+    },
   };
 }
 
-const SIM_STATE = {
-  type: "object",
-  required: ["cp_state", "pwm_duty_percent", "relays_closed", "phases", "locked", "rcd_current_mA", "meter", "car"],
-  properties: {
-    cp_state: { enum: ["A", "B", "C", "D", "E", "F"] },
-    pwm_duty_percent: { type: ["number", "null"] },
-    relays_closed: { type: "boolean" },
-    phases: { enum: [1, 3] },
-    locked: { type: "boolean" },
-    rcd_current_mA: { type: "number" },
-    meter: {
-      type: "object",
-      properties: {
-        energy_Wh_import: { type: "number" },
-        power_W: { type: "number" },
-        current_A: { type: "object", properties: { L1: { type: "number" }, L2: { type: "number" }, L3: { type: "number" } } },
-        voltage_V: { type: "object", properties: { L1: { type: "number" }, L2: { type: "number" }, L3: { type: "number" } } },
-      },
-    },
-    car: { type: "object", properties: { running: { type: "boolean" }, script: { type: ["string", "null"] }, state: { type: "string" } } },
-  },
-};
+/** A schema as it goes into the document: without the converter's `$schema` and `$defs`. */
+function strip(schema: JsonSchema): Json {
+  const { $schema: _s, $defs: _d, ...rest } = schema as Json;
+  return rest;
+}
 
-/** /healthz `storage`: a problem with the file is reported there but is not a 503. */
-const STORAGE_HEALTH = {
-  type: "object",
-  required: ["persistent", "problem"],
-  properties: {
-    persistent: { type: "boolean", description: "false on \":memory:\": nothing survives a restart" },
-    problem: { type: ["string", "null"], description: "why the configured storage.path is not in use as it was (corrupt file moved aside, fallback to memory)" },
-  },
-};
+const OPTIONAL = new Set(["optional", "exact_optional", "nullish", "undefinedable"]);
 
-export function openApiDocument(version: string): object {
-  const schemas: Record<string, unknown> = {
-    Error: {
-      type: "object",
-      required: ["error", "message", "details"],
-      additionalProperties: false,
-      properties: {
-        error: { type: "string" },
-        message: { type: "string" },
-        details: {
-          type: "array",
-          items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } } },
-        },
-      },
-    },
-    EnforcedLimits: toJsonSchema(EnforcedLimitsSchema),
-    SimState: SIM_STATE,
-    SessionPage: toJsonSchema(SessionPageSchema),
+interface Converter {
+  schema(s: v.GenericSchema): Json;
+  /** Query parameters are strings on the wire; what they mean is the schema's output. */
+  output(s: v.GenericSchema): Json;
+}
+
+const ERROR_REF = { $ref: `${REF_PREFIX}Error` };
+const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ERROR_REF } } });
+
+function responsesOf(r: Route, variant: Variant | undefined, conv: Converter): Json {
+  const out: Json = {};
+  const declared = { ...r.responses, ...(variant?.responses ?? {}) };
+  const body = variant?.body ?? r.body;
+  const jsonBody = body !== undefined && !isRawBody(body);
+  const notFound = [r.path.includes("{i}") ? "EVSE" : null, ...Object.keys(r.params ?? {}).filter((p) => p !== r.variants?.param)].filter((x) => x !== null);
+  const standard: Record<string, string | null> = {
+    "400": jsonBody ? "Malformed JSON, or a field the schema refuses (named in details)" : null,
+    "401": r.auth ? "Missing or wrong bearer token" : null,
+    "404": notFound.length > 0 ? `Unknown ${notFound.join(" or ")}` : null,
+    "405": "Method not allowed on this path (the Allow header lists the allowed ones)",
+    "413": jsonBody ? "Body over 64 KiB" : null,
+    "415": jsonBody ? "Body that is not application/json" : null,
   };
-  for (const name of VARIABLE_NAMES) schemas[`var_${name}`] = toJsonSchema(VARIABLE_SCHEMAS[name]);
-
-  const paths: Record<string, unknown> = {
-    "/healthz": {
-      get: {
-        summary: "Liveness of the process, the real-time worker and the board (no token needed)",
-        responses: {
-          "200": { description: "Healthy", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { const: "ok" }, version: { type: "string" }, uptime_s: { type: "number" }, storage: STORAGE_HEALTH } }) },
-          "503": { description: "Worker not running or board not answering", content: json({ type: "object", required: ["status", "version", "uptime_s"], properties: { status: { type: "string" } } }) },
-        },
-      },
-    },
-    "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } } } },
-    "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1", content: json({ type: "object" }) } } } },
-    "/docs": { get: { summary: "API reference: this document as one HTML page", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
-    "/": { get: { summary: "Web dashboard (no token needed to load it; its API calls need one)", responses: { "200": { description: "HTML", content: { "text/html": { schema: { type: "string" } } } } } } },
-    "/assets/{name}": {
-      get: {
-        summary: "Dashboard assets, embedded in the executable",
-        parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
-        responses: { "200": { description: "The asset" }, "404": errorResponse("No such asset") },
-      },
-    },
-    "/api/v1/system/update": {
-      post: {
-        security: secured,
-        summary: "Install a signed new executable (raw request body) and restart into it; ?force=true even while a transaction is open",
-        parameters: [
-          { name: "X-Update-Signature", in: "header", required: true, description: "Detached Ed25519 signature of the body, base64", schema: { type: "string" } },
-          { name: "force", in: "query", required: false, schema: { type: "boolean", default: false } },
-        ],
-        requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } } } },
-        responses: {
-          "202": { description: "Accepted; the program restarts into the new executable", content: json({ type: "object" }) },
-          "400": errorResponse("Missing, malformed or non-verifying signature, an unusable executable, or a bad force value"),
-          "401": errorResponse("Missing or wrong bearer token"),
-          "403": errorResponse("No API token is configured: updates need one"),
-          "405": errorResponse("Wrong method"),
-          "409": errorResponse("A transaction is open and force is not set"),
-          "413": errorResponse("Executable larger than update.max_size_mb"),
-        },
-      },
-    },
-    "/api/v1/evses": {
-      get: {
-        security: secured,
-        summary: "The EVSEs of this process",
-        responses: responses({
-          "200": { description: "One object per EVSE", content: json({ type: "array", items: { type: "object", required: ["index", "evse_id", "connectors"], properties: { index: { type: "integer" }, evse_id: { type: ["string", "null"] }, connectors: { type: "array" } } } }) },
-        }),
-      },
-    },
-    "/api/v1/evses/{i}/vars": {
-      get: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Every variable's last published value (null if never published)",
-        responses: responses({
-          "200": {
-            description: "All 14 variables",
-            content: json({
-              type: "object",
-              required: [...VARIABLE_NAMES],
-              additionalProperties: false,
-              properties: Object.fromEntries(VARIABLE_NAMES.map((n) => [n, { anyOf: [ref(`var_${n}`), { type: "null" }] }])),
-            }),
-          },
-        }),
-      },
-    },
-    "/api/v1/evses/{i}/vars/{name}": {
-      get: {
-        security: secured,
-        parameters: [evseParam, { name: "name", in: "path", required: true, schema: { enum: [...VARIABLE_NAMES] } }],
-        summary: "One variable's last published value, null if never published",
-        responses: responses({ "200": { description: "The value (schema: components var_<name>)", content: json({}) } }),
-      },
-    },
-    "/api/v1/evses/{i}/events": {
-      get: {
-        security: secured,
-        parameters: [evseParam, { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }],
-        summary: "Server-sent events: the snapshot (or the replay after Last-Event-ID), then every publication; event = variable name, data = its value",
-        responses: responses({ "200": { description: "Event stream", content: { "text/event-stream": { schema: { type: "string" } } } } }),
-      },
-    },
-    "/api/v1/evses/{i}/errors": {
-      get: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Active errors",
-        responses: responses({
-          "200": {
-            description: "Active errors",
-            content: json({
-              type: "array",
-              items: {
-                type: "object",
-                required: ["type", "sub_type", "message", "severity", "state", "timestamp", "uuid"],
-                properties: { type: { type: "string" }, sub_type: { type: "string" }, message: { type: "string" }, severity: { enum: ["Low", "Medium", "High"] }, state: { const: "Active" }, timestamp: { type: "string", format: "date-time" }, uuid: { type: "string" } },
-              },
-            }),
-          },
-        }),
-      },
-    },
-    "/api/v1/evses/{i}/sessions": {
-      get: {
-        security: secured,
-        parameters: [
-          evseParam,
-          { name: "limit", in: "query", required: false, description: "Sessions per page", schema: { type: "integer", minimum: 1, maximum: SESSION_PAGE_MAX, default: SESSION_PAGE_DEFAULT } },
-          { name: "before", in: "query", required: false, description: "Only sessions older than this id: the next_before of the previous page", schema: { type: "integer", minimum: 1 } },
-        ],
-        summary: "Session history, newest first: energy, durations, reasons and the OCMF records at transaction start and stop",
-        responses: responses({
-          "200": { description: "One page of sessions", content: json(ref("SessionPage")) },
-          "400": errorResponse("limit or before is not a whole number in range, or an unknown query parameter"),
-        }),
-      },
-    },
-    "/api/v1/evses/{i}/energy/enforce_limits": {
-      post: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Apply limits from an energy manager",
-        requestBody: { required: true, content: json(ref("EnforcedLimits")) },
-        responses: responses({ "200": { description: "Applied", content: json({ type: "object", required: ["result"], properties: { result: { type: "null" } } }) } }, { body: true }),
-      },
-    },
-    "/api/v1/evses/{i}/sim": {
-      get: { security: secured, parameters: [evseParam], summary: "Simulated board state", responses: responses({ "200": { description: "Board state", content: json(ref("SimState")) } }, { conflict: "Not a simulated board" }) },
-    },
-    "/api/v1/evses/{i}/sim/car": {
-      post: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Start a car script (or replace the running one)",
-        requestBody: { required: true, content: json(toJsonSchema(CarScriptBodySchema)) },
-        responses: responses({ "202": { description: "Script started", content: json({ type: "object", properties: { accepted: { const: true } } }) } }, { body: true, conflict: "A script runs and replace is not true, or not a simulated board" }),
-      },
-      delete: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Stop the running car script; the car stays as it is",
-        responses: responses({ "200": { description: "Stopped", content: json({ type: "object", properties: { stopped: { const: true } } }) } }, { conflict: "Not a simulated board" }),
-      },
-    },
-    "/api/v1/evses/{i}/sim/board": {
-      post: {
-        security: secured,
-        parameters: [evseParam],
-        summary: "Run-time simulated-board knobs (sim.weld_relays)",
-        requestBody: { required: true, content: json(toJsonSchema(SimBoardBodySchema)) },
-        responses: responses({ "200": { description: "Applied", content: json(toJsonSchema(SimBoardBodySchema)) } }, { body: true, conflict: "Not a simulated board" }),
-      },
-    },
-  };
-
-  // One path per command, so each carries its own argument and result schema.
-  for (const name of COMMAND_NAMES) {
-    paths[`/api/v1/evses/{i}/commands/${name}`] = {
-      post: {
-        security: secured,
-        parameters: [evseParam],
-        operationId: name,
-        summary: `evse_manager command ${name} (interface.md §1.1)`,
-        requestBody: { required: false, content: json(toJsonSchema(COMMAND_ARGS[name])) },
-        responses: responses(
-          { "200": { description: "The command's result", content: json({ type: "object", required: ["result"], additionalProperties: false, properties: { result: toJsonSchema(COMMAND_RESULTS[name]) } }) } },
-          { body: true, conflict: name === "get_evse" || name === "external_ready_to_start_charging" ? undefined : "The kernel has not started yet" },
-        ),
-      },
-    };
+  for (const [status, description] of Object.entries(standard)) if (description !== null) out[status] = errorResponse(description);
+  for (const [status, spec] of Object.entries(declared)) {
+    const response: Json = { description: spec.description };
+    if (spec.schema) {
+      const schema = conv.schema(spec.schema);
+      response.content = Object.fromEntries([spec.media ?? "application/json"].flat().map((media) => [media, { schema }]));
+    } else if (Number(status) >= 400) {
+      response.content = { "application/json": { schema: ERROR_REF } };
+    }
+    if (spec.headers) {
+      response.headers = Object.fromEntries(Object.entries(spec.headers).map(([name, h]) => [name, { description: h.description, schema: conv.schema(h.schema) }]));
+    }
+    out[status] = response;
   }
+  if (out["405"]) (out["405"] as Json).headers = { Allow: { description: "The methods this path answers", schema: { type: "string" } } };
+  return out;
+}
 
+function operationOf(r: Route, variant: Variant | undefined, conv: Converter): Json {
+  const parameters: Json[] = [];
+  if (r.path.includes("{i}")) parameters.push({ name: "i", in: "path", required: true, description: "EVSE index, from 1", schema: { type: "integer", minimum: 1 } });
+  for (const [name, p] of Object.entries(r.params ?? {})) {
+    if (name === r.variants?.param) continue;
+    parameters.push({ name, in: "path", required: true, description: p.description, schema: conv.schema(p.schema) });
+  }
+  if (r.query) {
+    const entries = (r.query.schema as unknown as { entries: Record<string, v.GenericSchema & { type: string }> }).entries;
+    for (const [name, entry] of Object.entries(entries)) {
+      const parameter: Json = { name, in: "query", required: !OPTIONAL.has(entry.type), schema: conv.output(entry) };
+      const description = r.query.descriptions?.[name];
+      if (description) parameter.description = description;
+      parameters.push(parameter);
+    }
+  }
+  for (const h of r.headers ?? []) parameters.push({ name: h.name, in: "header", required: h.required, description: h.description, schema: conv.schema(h.schema) });
+
+  const op: Json = { operationId: variant?.operationId ?? r.operationId, summary: variant?.summary ?? r.summary };
+  const description = variant?.description ?? r.description;
+  if (description) op.description = description;
+  // Public routes say so: an empty list overrides nothing globally, but states no token is needed.
+  op.security = r.auth ? [{ bearer: [] }] : [];
+  if (parameters.length > 0) op.parameters = parameters;
+  const body = variant?.body ?? r.body;
+  if (body) {
+    op.requestBody = isRawBody(body)
+      ? { required: body.required, description: body.description, content: { [body.media]: { schema: conv.schema(body.schema) } } }
+      : { required: body.required ?? true, content: { "application/json": { schema: conv.schema(body.schema) } } };
+  }
+  op.responses = responsesOf(r, variant, conv);
+  return op;
+}
+
+export interface DocumentOptions {
+  version: string;
+  routes: readonly Route[];
+  /** Named schemas: each becomes components/schemas/<name> and every use of it a $ref. */
+  components: Record<string, v.GenericSchema>;
+}
+
+export function openApiDocument({ version, routes, components }: DocumentOptions): Json {
+  const conv: Converter = {
+    schema: (s) => strip(toJsonSchema(s, config(components))),
+    output: (s) => strip(toJsonSchema(s, config(components, "output"))),
+  };
+  const schemas: Json = {};
+  for (const [name, s] of Object.entries(toJsonSchemaDefs(components, config({})))) schemas[name] = strip(s);
+
+  const paths: Record<string, Json> = {};
+  for (const r of routes) {
+    const targets: [string, Variant | undefined][] = r.variants ? r.variants.each.map((x) => [r.path.replace(`{${r.variants!.param}}`, x.value), x]) : [[r.path, undefined]];
+    for (const [path, variant] of targets) (paths[path] ??= {})[r.method.toLowerCase()] = operationOf(r, variant, conv);
+  }
   return {
     openapi: "3.1.0",
-    info: { title: "evse-manager", version, description: "EVerest evse_manager 2025.1.0 over HTTP (http-api.md, version 1)" },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } }, schemas },
+    info: {
+      title: "evse-manager",
+      version,
+      license: LICENSE,
+      description: "EVerest evse_manager 2025.1.0 over HTTP, version 1 of the API; reference with the event stream and error rules: docs/http-api.md in the repository",
+    },
+    servers: [{ url: "/", description: "The charger that serves this document" }],
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "api.token or EVSE_API_TOKEN; without one configured, no route needs it" } }, schemas },
     paths,
   };
 }

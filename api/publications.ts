@@ -24,9 +24,48 @@ export function encodeSse(id: number, name: string, value: unknown): string {
   return `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(value === undefined ? null : value)}\n\n`;
 }
 
+/** What one stream wants: the variables to send (null = every one) and whether active errors too. */
+export interface StreamFilter {
+  variables: ReadonlySet<VariableName> | null;
+  errors: boolean;
+}
+
+/** `errors`, beside the variables, names the active-error list (not a variable: see StreamFilter). */
+export const STREAM_EXTRA_TYPES = ["errors"] as const;
+
+/**
+ * `?types=` of the event stream: variable names (and `errors`), comma-separated. Absent = every
+ * variable and no errors, i.e. the stream of the contract. Returns the unknown names on failure.
+ */
+export function parseStreamTypes(raw: string | undefined): { ok: true; filter: StreamFilter } | { ok: false; message: string } {
+  if (raw === undefined) return { ok: true, filter: { variables: null, errors: false } };
+  const names = raw.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (names.length === 0) return { ok: false, message: "types: name at least one variable (or errors), comma-separated" };
+  const known = [...VARIABLE_NAMES, ...STREAM_EXTRA_TYPES] as readonly string[];
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    return { ok: false, message: `types: ${unknown.map((n) => `"${n}"`).join(", ")} ${unknown.length > 1 ? "are not variables" : "is not a variable"} of the evse_manager interface (nor errors)` };
+  }
+  return { ok: true, filter: { variables: new Set(names.filter((n) => n !== "errors") as VariableName[]), errors: names.includes("errors") } };
+}
+
+/** A stream message that is not a publication (the `errors` list): no id, so it moves no Last-Event-ID. */
+export interface ExtraMessage {
+  id: null;
+  name: (typeof STREAM_EXTRA_TYPES)[number];
+  value: unknown;
+  wire: string;
+}
+
+export function encodeExtra(name: ExtraMessage["name"], value: unknown): ExtraMessage {
+  return { id: null, name, value, wire: `event: ${name}\ndata: ${JSON.stringify(value)}\n\n` };
+}
+
 export class Subscriber {
-  private queue: Publication[] = [];
+  private queue: (Publication | ExtraMessage)[] = [];
   private wake: (() => void) | null = null;
+  /** Set while a socket write waits for room: only closing ends that wait early. */
+  private closeWake: (() => void) | null = null;
   private closedFlag = false;
   private closeListeners: (() => void)[] = [];
   /** Why the stream was closed by the server (overflow), if it was. */
@@ -35,6 +74,8 @@ export class Subscriber {
   constructor(
     private readonly maxUnsent: number,
     private readonly detach: (s: Subscriber) => void,
+    /** Variables this reader wants; null = all. */
+    readonly variables: ReadonlySet<VariableName> | null = null,
   ) {}
 
   get closed(): boolean {
@@ -45,8 +86,9 @@ export class Subscriber {
     return this.queue.length;
   }
 
-  push(p: Publication): void {
+  push(p: Publication | ExtraMessage): void {
     if (this.closedFlag) return;
+    if (p.id !== null && this.variables !== null && !this.variables.has(p.name)) return;
     if (this.queue.length >= this.maxUnsent) {
       this.close(`more than ${this.maxUnsent} unsent messages`);
       return;
@@ -56,10 +98,34 @@ export class Subscriber {
   }
 
   /** Everything queued so far, in publication order; the queue is empty afterwards. */
-  take(): Publication[] {
+  take(): (Publication | ExtraMessage)[] {
     const out = this.queue;
     this.queue = [];
     return out;
+  }
+
+  /**
+   * Resolves true when `write` (a socket write waiting for room) settles, false when the
+   * subscriber is closed first (overflow, or the reader went away). Allocates only while the
+   * socket is full, and nothing here outlives the wait.
+   */
+  whileWriting(write: Promise<unknown>): Promise<boolean> {
+    if (this.closedFlag) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        if (this.closeWake === wake) this.closeWake = null;
+        resolve(ok);
+      };
+      const wake = () => finish(false);
+      this.closeWake = wake;
+      write.then(
+        () => finish(true),
+        () => finish(false),
+      );
+    });
   }
 
   /** Resolves when a message is queued, the subscriber is closed, or `ms` pass. */
@@ -84,6 +150,9 @@ export class Subscriber {
     this.queue = [];
     this.detach(this);
     this.notify();
+    const closeWake = this.closeWake;
+    this.closeWake = null;
+    closeWake?.();
     for (const listener of this.closeListeners) listener();
   }
 
@@ -109,6 +178,8 @@ export class PublicationLog {
   private readonly last = new Map<VariableName, Publication>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly listeners: ((p: Publication) => void)[] = [];
+  /** values() as JSON, kept until the next publication: GET …/vars is read far more often. */
+  private valuesText: string | null = null;
 
   constructor(options: PublicationLogOptions = {}) {
     this.bufferSize = options.bufferSize ?? 4096;
@@ -121,6 +192,7 @@ export class PublicationLog {
     const p: Publication = { id, name, value, wire: encodeSse(id, name, value) };
     this.ring[id % this.bufferSize] = p;
     this.last.set(name, p);
+    this.valuesText = null;
     for (const s of this.subscribers) s.push(p);
     for (const listener of this.listeners) listener(p);
     return p;
@@ -147,6 +219,11 @@ export class PublicationLog {
     return out;
   }
 
+  /** values() as JSON text, serialized once per publication rather than once per request. */
+  valuesJson(): string {
+    return (this.valuesText ??= JSON.stringify(this.values()));
+  }
+
   /** The last publication of every variable that has one, in ascending id order. */
   snapshot(): Publication[] {
     return [...this.last.values()].sort((a, b) => a.id - b.id);
@@ -167,8 +244,8 @@ export class PublicationLog {
    * when that id can be honoured, a fresh snapshot otherwise. Live publications follow without a
    * gap because nothing can publish between computing the first messages and registering.
    */
-  subscribe(lastEventId?: string | null): Subscriber {
-    const s = new Subscriber(this.maxUnsent, (x) => this.subscribers.delete(x));
+  subscribe(lastEventId?: string | null, variables: ReadonlySet<VariableName> | null = null): Subscriber {
+    const s = new Subscriber(this.maxUnsent, (x) => this.subscribers.delete(x), variables);
     const replay = lastEventId != null && /^\d+$/.test(lastEventId.trim()) ? this.since(Number(lastEventId.trim())) : null;
     for (const p of replay ?? this.snapshot()) s.push(p);
     this.subscribers.add(s);

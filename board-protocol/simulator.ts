@@ -48,6 +48,8 @@ export interface SimulatedBoardInit {
   options: SimOptions;
   /** keep_plug_state_across_restart: the car starts plugged in. */
   startPluggedIn: boolean;
+  /** The meter's accumulators (Wh per phase L1–L3) as the previous process left them. */
+  startMeter?: { import_Wh: number[]; export_Wh: number[] };
   /** No physics steps and no car: the bench drives the board. */
   bench: boolean;
 }

@@ -2,26 +2,28 @@
 // per state one function holding that state's rows of §6, top to bottom. Entry actions live in
 // `enter()` and run exactly once per real transition [D1]. `run()` repeats passes until the
 // state is stable, so one input can chain transitions (StoppingCharging → Finished → Idle).
+// What happens to the meter and the persistent record is transaction.ts; the PWM offer's timing
+// pwm-policy.ts; soft over-current soft-over-current.ts; the cable limit pp-ampacity.ts.
 import type { EnableSourceRow } from "./enable-disable.ts";
 import { CONTACTOR_FAULT, OVER_CURRENT_FAILURE, POWERMETER_START_FAILED, type ErrorHandling } from "./error-handling.ts";
 import type { CpEvent, IecStateMachine } from "./iec-state-machine.ts";
 import type { VariableName } from "./kernel-api.ts";
-import type { BoardPort, Clock, MeterPort, TransactionRecord, TransactionStore } from "./ports.ts";
-import { cableAmps, dutyPercentForCurrent, powerAvailable } from "./pwm.ts";
+import type { BoardPort, Clock } from "./ports.ts";
+import { readCableLimitA } from "./pp-ampacity.ts";
+import { powerAvailable } from "./pwm.ts";
+import { PwmPolicy } from "./pwm-policy.ts";
 import type { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
+import { SoftOverCurrent } from "./soft-over-current.ts";
+import type { Transaction } from "./transaction.ts";
 import type { EvseConfig } from "./config/index.ts";
 import type {
-  Ampacity,
   HardwareCapabilities,
-  IdTokenType,
-  OCMFIdentificationType,
   Powermeter,
   ProvidedIdToken,
   SessionEvent,
   StopTransactionReason,
   StopTransactionRequest,
-  TransactionReq,
   ValidationResult,
 } from "./types/index.ts";
 
@@ -46,8 +48,8 @@ export interface ChargerEnv {
   clock: Clock;
   config: EvseConfig;
   board: BoardPort;
-  meter: MeterPort | null;
-  store: TransactionStore;
+  /** The meter and the persistent record of the session's transaction. */
+  transaction: Transaction;
   iec: IecStateMachine;
   errors: ErrorHandling;
   reservation: Reservation;
@@ -78,24 +80,11 @@ const FREE_TOKEN: ProvidedIdToken = {
   prevalidated: true,
 };
 
-const IDENTIFICATION_TYPE: Record<IdTokenType, OCMFIdentificationType> = {
-  Central: "CENTRAL",
-  eMAID: "EMAID",
-  ISO14443: "ISO14443",
-  ISO15693: "ISO15693",
-  KeyCode: "KEY_CODE",
-  Local: "LOCAL",
-  NoAuthorization: "NONE",
-  MacAddress: "UNDEFINED",
-};
-
 const LEGACY_WAKEUP_MS = 30000;
 const PAUSED_BY_EV_AFTER_WAKEUP_MS = 10000;
 const T_STEP_EF_F_MS = 4000;
 const T_STEP_EF_X1_MS = 750;
-const PWM_CHANGE_INTERVAL_MS = 5000;
 const STOP_RELAY_WAIT_MS = 3000;
-const RECORD_REFRESH_MS = 5000;
 const MAX_PASSES = 32;
 
 export class Charger {
@@ -127,13 +116,15 @@ export class Charger {
   private wakeupSince = 0;
   private stepEF: { returnState: EvseState; currentA: number; x1Done: boolean } | null = null;
   private phaseSwitch: { threePhases: boolean; returnState: EvseState } | null = null;
-  private overCurrentSince: number | null = null;
-  private record: TransactionRecord | null = null;
-  private recordWrittenAt = 0;
+  private readonly pwm: PwmPolicy;
+  private readonly overCurrent: SoftOverCurrent;
   /** D7: uuid of an interrupted session to announce with SessionResumed at the next plug-in. */
   resumeUuid: string | null = null;
 
-  constructor(private readonly env: ChargerEnv) {}
+  constructor(private readonly env: ChargerEnv) {
+    this.pwm = new PwmPolicy(env.iec, env.clock, env.config.hack_simplified_mode_limit_10A, (e) => this.onCpEvent(e));
+    this.overCurrent = new SoftOverCurrent(env.config);
+  }
 
   private get now(): number {
     return this.env.clock.now();
@@ -245,6 +236,20 @@ export class Charger {
     }
   }
 
+  /** The token value of the session (integration.md §1 `id_tag`). */
+  get idTag(): string | null {
+    return this.session !== null && this.token !== null ? this.token.id_token.value : null;
+  }
+
+  /** Imported energy of the running transaction, or of the last one until the next session. */
+  sessionEnergyWh(latest: Powermeter | null): number {
+    const start = this.env.transaction.startEnergyWh;
+    const now = latest?.energy_Wh_import.total;
+    if (start !== undefined && now !== undefined) this.lastTransactionWh = Math.max(0, now - start);
+    return this.lastTransactionWh;
+  }
+  private lastTransactionWh = 0;
+
   /** Effective PP ampacity while the session holds one (0 = unknown / not a socket). */
   get cableLimitA(): number {
     return this.cableA;
@@ -325,7 +330,8 @@ export class Charger {
     }
     if (!this.env.enabled()) return this.enter("Disabled");
     if (this.env.capabilities()?.connector_type === "IEC62196Type2Socket" && this.cableA === 0) {
-      this.cableA = this.readPp();
+      const phases = this.env.capabilities()?.max_phase_count_import;
+      this.cableA = readCableLimitA(this.env.board, phases, (line) => this.env.log(line));
       if (this.cableA === 0) return; // wait here
     }
     if (this.authorized && !this.transactionActive && !this.startFailed) await this.startTransaction();
@@ -353,7 +359,7 @@ export class Charger {
     if (this.userPaused) return this.enter("ChargingPausedEVSE");
     const ieff = this.env.ieff();
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
-    this.pwmIfChanged(ieff);
+    this.pwm.offerIfChanged(ieff);
     if (this.evRequestsPower) {
       this.emitChargingState("ChargingStarted");
       return this.enter("Charging");
@@ -388,7 +394,7 @@ export class Charger {
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
     this.checkSoftOverCurrent();
     if (this.faulted) return;
-    this.pwmRateLimited(ieff);
+    this.pwm.offerRateLimited(ieff);
     this.iec.allowPowerOn(); // re-issued after a fault clears (no event) [D1]
   }
 
@@ -404,7 +410,7 @@ export class Charger {
     if (!powerAvailable(ieff)) return this.enter("WaitingForEnergy");
     this.checkSoftOverCurrent();
     if (this.faulted) return;
-    this.pwmRateLimited(ieff);
+    this.pwm.offerRateLimited(ieff);
     if (this.evRequestsPower && this.iec.pwmRunning) this.enter("Charging");
   }
 
@@ -449,9 +455,9 @@ export class Charger {
     }
     if (inState < T_STEP_EF_F_MS + T_STEP_EF_X1_MS) return;
     this.stepEF = null;
-    const duty = dutyPercentForCurrent(this.capSimplified(step.currentA));
-    if (duty === null || this.faulted) this.iec.x1();
-    else this.setPwm(duty, this.capSimplified(step.currentA));
+    // A limit lowered during the step (site share, local control) applies to the return PWM too.
+    if (this.faulted) this.iec.x1();
+    else this.pwm.offer(Math.min(step.currentA, this.env.ieff()));
     this.enter(step.returnState);
   }
 
@@ -473,7 +479,7 @@ export class Charger {
     // The one place EvseState changes, so the one place it is logged (http-api.md: a line per state change).
     this.env.log(`state ${from} -> ${next}`);
     this.transitions++;
-    if (next !== "Charging" && next !== "ChargingPausedEV") this.overCurrentSince = null;
+    if (next !== "Charging" && next !== "ChargingPausedEV") this.overCurrent.reset();
     const iec = this.iec;
     switch (next) {
       case "Disabled": {
@@ -514,7 +520,7 @@ export class Charger {
         this.energySeen = true;
         this.legacyWakeupDone = false;
         iec.allowPowerOn();
-        this.pwmIfChanged(this.env.ieff());
+        this.pwm.offerIfChanged(this.env.ieff());
         break;
       case "ChargingPausedEV":
         this.emitChargingState("ChargingPausedEV");
@@ -559,7 +565,7 @@ export class Charger {
 
   private emit(event: SessionEvent): void {
     this.env.emit(event);
-    if (this.record) this.refreshRecord();
+    this.env.transaction.refresh();
   }
 
   private emitChargingState(e: "ChargingStarted" | "ChargingResumed" | "ChargingPausedEV" | "ChargingPausedEVSE"): void {
@@ -573,6 +579,7 @@ export class Charger {
 
   private startSession(reason: "EVConnected" | "Authorized", token?: ProvidedIdToken, validationReservationId?: number): void {
     const session: Session = { uuid: this.env.newUuid(), started_by: reason };
+    this.lastTransactionWh = 0;
     const reservation = this.env.reservation;
     if (reservation.active) {
       const id = reservation.reservationId!;
@@ -629,38 +636,14 @@ export class Charger {
   private async startTransaction(): Promise<void> {
     const session = this.session!;
     const token = this.token!;
-    const meter = this.env.meter;
-    if (meter) {
-      const req: TransactionReq = {
-        evse_id: this.env.config.evse_id,
-        transaction_id: session.uuid,
-        identification_status: "ASSIGNED",
-        identification_type: IDENTIFICATION_TYPE[token.id_token.type],
-        identification_flags: [],
-        identification_data: token.id_token.value,
-      };
-      let status: string;
-      try {
-        status = (await meter.start_transaction(req)).status;
-      } catch (err) {
-        this.env.log(`powermeter start_transaction failed: ${(err as Error).message}`);
-        status = "UNEXPECTED_ERROR";
-      }
-      if (status === "UNEXPECTED_ERROR" && this.env.config.fail_on_powermeter_errors) {
-        this.startFailed = true; // no retry in this session
-        this.env.raiseError(POWERMETER_START_FAILED, "", "powermeter start_transaction returned UNEXPECTED_ERROR");
-        return;
-      }
+    const transaction = this.env.transaction;
+    if (!(await transaction.startMeter(session.uuid, token))) {
+      this.startFailed = true; // no retry in this session
+      this.env.raiseError(POWERMETER_START_FAILED, "", "powermeter start_transaction returned UNEXPECTED_ERROR");
+      return;
     }
     const meterValue = this.meterValue();
-    this.record = {
-      uuid: session.uuid,
-      id_tag: token,
-      start_meter_value: meterValue,
-      latest_meter_value: meterValue,
-      started_at: ev.rfc3339(this.now),
-    };
-    this.writeRecord();
+    transaction.open(session.uuid, token, meterValue);
     if (this.env.reservation.active) {
       this.consumedReservationId = this.env.reservation.reservationId!;
       this.endReservation();
@@ -668,10 +651,7 @@ export class Charger {
     const reservationId = [session.reservation_id, this.consumedReservationId, this.validationReservationId].find(
       (id) => id !== undefined && id >= 0,
     );
-    if (reservationId !== undefined) {
-      this.record.reservation_id = reservationId;
-      this.writeRecord();
-    }
+    if (reservationId !== undefined) transaction.setReservationId(reservationId);
     this.emit(
       ev.transactionStarted(session.uuid, this.now, {
         id_tag: token,
@@ -694,23 +674,9 @@ export class Charger {
   private async finishTransaction(): Promise<void> {
     const session = this.session!;
     const cause = this.stopCause ?? { reason: "Other" as const };
-    let signed: { start_signed_meter_value?: unknown; signed_meter_value?: unknown } = {};
-    if (this.env.meter) {
-      try {
-        const resp = await this.env.meter.stop_transaction(session.uuid);
-        if (resp.status === "OK") {
-          if (resp.start_signed_meter_value !== undefined) signed.start_signed_meter_value = resp.start_signed_meter_value;
-          if (resp.signed_meter_value !== undefined) signed.signed_meter_value = resp.signed_meter_value;
-        } else {
-          this.env.log(`powermeter stop_transaction: ${resp.status}${resp.error ? ` (${resp.error})` : ""}`);
-        }
-      } catch (err) {
-        this.env.log(`powermeter stop_transaction failed: ${(err as Error).message}`);
-        signed = {};
-      }
-    }
-    this.record = null;
-    this.env.store.clear();
+    // The session's energy is taken while the transaction still knows its start reading.
+    this.sessionEnergyWh(this.env.latestMeter());
+    const signed = await this.env.transaction.stop(session.uuid);
     this.transactionActive = false;
     this.userPaused = false;
     this.stopCause = null;
@@ -726,85 +692,9 @@ export class Charger {
     this.env.setSelectedProtocol("Unknown");
   }
 
-  /** §7.2: with hack_simplified_mode_limit_10A the offer is capped at 10 A in simplified mode. */
-  private capSimplified(currentA: number): number {
-    return this.env.config.hack_simplified_mode_limit_10A && this.iec.simplifiedMode ? Math.min(currentA, 10) : currentA;
-  }
-
-  private setPwm(duty: number, currentA: number): void {
-    this.iec.pwm(duty, currentA);
-    for (const e of this.iec.takeSynthesized()) this.onCpEvent(e);
-  }
-
-  private pwmIfChanged(ieff: number): void {
-    const currentA = this.capSimplified(ieff);
-    const duty = dutyPercentForCurrent(currentA);
-    if (duty === null) this.iec.x1();
-    else if (duty !== this.iec.dutyPercent) this.setPwm(duty, currentA);
-  }
-
-  /** Duty changes of a running PWM at most every 5 s; switching PWM on is immediate [Q28]. */
-  private pwmRateLimited(ieff: number): void {
-    const currentA = this.capSimplified(ieff);
-    const duty = dutyPercentForCurrent(currentA);
-    if (duty === null) return this.iec.x1();
-    if (!this.iec.pwmRunning) return this.setPwm(duty, currentA);
-    if (duty !== this.iec.dutyPercent && this.now - this.iec.lastPwmChangeAt >= PWM_CHANGE_INTERVAL_MS) {
-      this.setPwm(duty, currentA);
-    }
-  }
-
   // §14.5
   private checkSoftOverCurrent(): void {
-    const current = this.env.latestMeter()?.current_A;
-    if (current?.L1 === undefined || current.L2 === undefined || current.L3 === undefined) return;
-    const cfg = this.env.config;
-    const limit = (this.iec.advertisedA + cfg.soft_over_current_measurement_noise_A) * (1 + cfg.soft_over_current_tolerance_percent / 100);
-    if (Math.max(current.L1, current.L2, current.L3) <= limit) {
-      this.overCurrentSince = null;
-      return;
-    }
-    this.overCurrentSince ??= this.now;
-    if (this.now - this.overCurrentSince >= cfg.soft_over_current_timeout_ms) {
-      this.overCurrentSince = null;
-      this.env.raiseError(OVER_CURRENT_FAILURE, "", `current above ${limit.toFixed(2)} A for ${cfg.soft_over_current_timeout_ms} ms`);
-    }
-  }
-
-  // §7.5
-  private readPp(): number {
-    let ampacity: Ampacity;
-    try {
-      ampacity = this.env.board.ac_read_pp_ampacity().ampacity;
-    } catch (err) {
-      this.env.log(`ac_read_pp_ampacity failed: ${(err as Error).message}`);
-      return 0;
-    }
-    return cableAmps(ampacity, this.env.capabilities()?.max_phase_count_import !== 1); // [Q10]
-  }
-
-  // ---- Persistent record (§16.1) ---------------------------------------------------------
-
-  private writeRecord(): void {
-    if (!this.record) return;
-    try {
-      this.env.store.save(this.record);
-      this.recordWrittenAt = this.now;
-    } catch (err) {
-      this.env.log(`transaction record not written: ${(err as Error).message}`);
-    }
-  }
-
-  /** Latest meter value into the record (on every session event of the transaction). */
-  refreshRecord(): void {
-    if (!this.record) return;
-    const latest = this.env.latestMeter();
-    if (latest) this.record.latest_meter_value = latest;
-    this.writeRecord();
-  }
-
-  /** Periodic refresh while the transaction runs (the spec asks for at least every 10 s). */
-  refreshRecordIfDue(): void {
-    if (this.record && this.now - this.recordWrittenAt >= RECORD_REFRESH_MS) this.refreshRecord();
+    const message = this.overCurrent.check(this.env.latestMeter()?.current_A, this.iec.advertisedA, this.now);
+    if (message !== null) this.env.raiseError(OVER_CURRENT_FAILURE, "", message);
   }
 }

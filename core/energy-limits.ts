@@ -12,13 +12,20 @@ export interface IeffInputs {
   /** PP ampacity of a socket's cable, 0 while unknown (then not applied). */
   cableA: number;
   emLimitA: number | null;
+  /** Local control (integration.md §2), failsafe applied; null without one. */
+  localA?: number | null;
+  /** This EVSE's share of the site current (integration.md §6); null without a site limit. */
+  siteA?: number | null;
 }
 
-/** D14: min(config, hardware, cable, energy manager); 0 until capabilities arrive; never negative. */
+/** D14: min(config, hardware, cable, energy manager), and the local limit and the site share
+ *  where there are such; 0 until capabilities arrive; never negative. */
 export function effectiveCurrent(i: IeffInputs): number {
   let a = Math.min(i.configMaxA, i.capabilities?.max_current_A_import ?? 0);
   if (i.cableA > 0) a = Math.min(a, i.cableA);
   if (i.emLimitA !== null) a = Math.min(a, i.emLimitA);
+  if (i.localA !== undefined && i.localA !== null) a = Math.min(a, i.localA);
+  if (i.siteA !== undefined && i.siteA !== null) a = Math.min(a, i.siteA);
   return Math.max(0, a);
 }
 

@@ -1,7 +1,7 @@
 // The kernel's public surface: what main.ts wires up and what api/ calls. One kernel per EVSE.
 import type { BoardInput, BoardPort, Clock, ErrorSeverity, MeterPort, TransactionStore } from "./ports.ts";
-import type { EnforcedLimits } from "./types/index.ts";
-import type { EvseConfig } from "./config/index.ts";
+import type { EnforcedLimits, Powermeter } from "./types/index.ts";
+import type { ControlOptions, EvseConfig } from "./config/index.ts";
 
 /** The 13 commands of interface.md §1.1, verbatim. */
 export const COMMAND_NAMES = [
@@ -63,6 +63,52 @@ export interface KernelDeps {
   newUuid(): string;
   /** Node id used as limits.uuid (behavior.md §13.3). */
   nodeId: string;
+  /** Local control (integration.md §2); defaults: priority 100, failsafe off. */
+  control?: ControlOptions;
+}
+
+/** PUT …/control (integration.md §2), already validated; every field optional. */
+export interface LocalControlRequest {
+  enabled?: boolean;
+  /** 0 pauses; null removes the local limit. */
+  max_current_A?: number | null;
+  phases?: 1 | 3;
+}
+
+/** Null when applied; otherwise why nothing was changed (the API answers 409). */
+export type LocalControlRefusal = string | null;
+
+/** A snapshot of what the kernel knows now: the status summary (integration.md §1) and the site
+ *  balancer read it. */
+export interface KernelStatus {
+  /** EvseState (behavior.md §3.1). */
+  state: string;
+  /** The CP state the board reports now; null before the first report. */
+  cp: "A" | "B" | "C" | "D" | "E" | "F" | null;
+  relays_closed: boolean;
+  enabled: boolean;
+  /** A blocking error withholds energy (behavior.md §8). */
+  faulted: boolean;
+  /** The current of the PWM set now; 0 without PWM. */
+  offered_current_A: number;
+  /** Ieff: the minimum of every limit, site share included. */
+  max_current_A: number;
+  /** Ieff without the site share: what this EVSE could take from the site. */
+  own_limit_A: number;
+  /** Board capabilities; null until they arrive. */
+  hardware_max_current_A: number | null;
+  phases: number;
+  transaction_active: boolean;
+  session_uuid: string | null;
+  id_tag: string | null;
+  meter: Powermeter | null;
+  /** Energy of the running transaction, or of the last one until the next session starts. */
+  session_energy_Wh: number;
+  /** The local limit as set by PUT …/control (null: none), and whether the failsafe replaced it. */
+  local_limit_A: number | null;
+  failsafe: boolean;
+  /** The site share (integration.md §6); null without a site limit. */
+  site_share_A: number | null;
 }
 
 /** Thrown by command() before the kernel has started (http-api.md: 409). */
@@ -92,4 +138,12 @@ export interface EvseKernel {
   errors(): ActiveError[];
   /** §16.5: R-, CP X1, persist the latest meter value. */
   shutdown(): Promise<void>;
+  /** Synchronous snapshot (integration.md §1). */
+  status(): KernelStatus;
+  /** PUT …/control (integration.md §2). `enabled` and `phases` reject with KernelNotStartedError
+   *  before the start; a limit alone is accepted at any time (it is restored before the boot). */
+  localControl(request: LocalControlRequest): Promise<LocalControlRefusal>;
+  /** The site balancer's share (integration.md §6). Takes effect at once for every later pass
+   *  (so an offer never rises above it afterwards); the PWM follows in the queued pass. */
+  setSiteShare(currentA: number | null): Promise<void>;
 }

@@ -3,7 +3,7 @@
 // edge actions (§8), limits (§13), and the wiring of the CP layer, error handling and charger.
 import * as v from "valibot";
 import { Charger } from "./charger.ts";
-import type { EvseConfig } from "./config/index.ts";
+import { defaultControlOptions, type ControlOptions, type EvseConfig } from "./config/index.ts";
 import { EnableDisableTable } from "./enable-disable.ts";
 import { effectiveCurrent, EnergyManagerLimit, phaseTarget, requestedCurrent } from "./energy-limits.ts";
 import { CLEARED_ON_UNPLUG, CONTACTOR_FAULT, ErrorHandling, INOPERATIVE, SET_FAULTED_SUB_TYPE } from "./error-handling.ts";
@@ -14,15 +14,18 @@ import {
   type CommandName,
   type EvseKernel,
   type KernelDeps,
+  type KernelStatus,
+  type LocalControlRefusal,
+  type LocalControlRequest,
   type VariableName,
 } from "./kernel-api.ts";
+import { LocalLimit } from "./local-limit.ts";
 import type { BoardInput, BspEventEnum } from "./ports.ts";
 import { Reservation } from "./reservation.ts";
 import * as ev from "./session-events.ts";
+import { Transaction } from "./transaction.ts";
 import {
   ConnectorTypeEnumSchema,
-  PowermeterSchema,
-  ProvidedIdTokenSchema,
   type EnableDisableSource,
   type EnforcedLimits,
   type HardwareCapabilities,
@@ -43,7 +46,11 @@ export class Kernel implements EvseKernel {
   private readonly table = new EnableDisableTable();
   private readonly reservation = new Reservation();
   private readonly emLimit = new EnergyManagerLimit();
+  private readonly transaction: Transaction;
   private readonly charger: Charger;
+  private readonly control: ControlOptions;
+  private readonly localLimit: LocalLimit;
+  private siteShareA: number | null = null;
 
   private fifo: Promise<unknown> = Promise.resolve();
   private isStarted = false;
@@ -71,17 +78,26 @@ export class Kernel implements EvseKernel {
   constructor(private readonly deps: KernelDeps) {
     this.config = deps.config;
     this.bootAt = deps.clock.now(); // boot() sets it again; inputs may arrive before boot()
+    this.control = deps.control ?? defaultControlOptions();
+    this.localLimit = new LocalLimit(this.control, deps.clock.now());
     this.iec = new IecStateMachine(deps.board, deps.clock, {
       has_ventilation: deps.config.has_ventilation,
       lock_connector_in_state_b: deps.config.lock_connector_in_state_b,
     });
     this.errorHandling = new ErrorHandling(deps.clock, deps.newUuid, deps.config.fail_on_powermeter_errors);
+    this.transaction = new Transaction({
+      clock: deps.clock,
+      config: deps.config,
+      meter: deps.meter,
+      store: deps.store,
+      log: deps.log,
+      latestMeter: () => this.latestMeter,
+    });
     this.charger = new Charger({
       clock: deps.clock,
       config: deps.config,
       board: deps.board,
-      meter: deps.meter,
-      store: deps.store,
+      transaction: this.transaction,
       iec: this.iec,
       errors: this.errorHandling,
       reservation: this.reservation,
@@ -130,9 +146,15 @@ export class Kernel implements EvseKernel {
 
   tick(): Promise<void> {
     return this.enqueue(async () => {
+      if (this.localLimit.expire(this.deps.clock.now())) {
+        this.deps.log(
+          `failsafe: local limit ${this.localLimit.standingA} A not refreshed by PUT …/control within ${this.control.failsafe_timeout_s} s; ` +
+            `falling back to ${this.control.failsafe_current_A} A until the next PUT`,
+        );
+      }
       if (this.isStarted && !this.isShutDown) {
         if (this.iec.tick()) this.contactorWatchdogExpired();
-        this.charger.refreshRecordIfDue();
+        this.transaction.refreshIfDue();
       }
       await this.afterInput();
     });
@@ -159,8 +181,59 @@ export class Kernel implements EvseKernel {
       this.isShutDown = true;
       this.iec.powerOff();
       this.iec.x1();
-      this.charger.refreshRecord();
+      this.transaction.refresh();
     });
+  }
+
+  status(): KernelStatus {
+    const raw = this.latestRaw;
+    const meter = this.latestMeter;
+    return {
+      state: this.charger.state,
+      cp: raw === "unknown" ? null : raw,
+      relays_closed: this.iec.relaysClosed,
+      enabled: this.table.effective(),
+      faulted: this.errorHandling.isFaulted(),
+      offered_current_A: this.iec.advertisedA,
+      max_current_A: this.ieff(),
+      own_limit_A: this.ieff(false),
+      hardware_max_current_A: this.capabilities?.max_current_A_import ?? null,
+      phases: this.activePhases(),
+      transaction_active: this.charger.transactionActive,
+      session_uuid: this.charger.session?.uuid ?? null,
+      id_tag: this.charger.idTag,
+      meter,
+      session_energy_Wh: this.charger.sessionEnergyWh(meter),
+      local_limit_A: this.localLimit.standingA,
+      failsafe: this.localLimit.failsafe,
+      site_share_A: this.siteShareA,
+    };
+  }
+
+  localControl(request: LocalControlRequest): Promise<LocalControlRefusal> {
+    return this.enqueue(async () => {
+      if ((request.enabled !== undefined || request.phases !== undefined) && (!this.isStarted || this.isShutDown)) {
+        throw new KernelNotStartedError("control");
+      }
+      const refusal = request.phases !== undefined ? this.phaseSwitchRefusal(request.phases) : null;
+      if (refusal !== null) return refusal;
+      if (this.localLimit.refresh(this.deps.clock.now(), request.max_current_A)) {
+        this.deps.log(`failsafe ended: PUT …/control received; local limit ${this.localLimit.standingA ?? "none"} A`);
+      }
+      if (request.enabled !== undefined) {
+        const source = { enable_source: "LocalAPI", enable_state: request.enabled ? "Enable" : "Disable", enable_priority: this.control.enable_priority } as const;
+        this.enableDisable(0, source);
+      }
+      if (request.phases !== undefined && request.phases !== this.activePhases()) this.switchPhases(request.phases);
+      await this.afterInput();
+      return null;
+    });
+  }
+
+  setSiteShare(currentA: number | null): Promise<void> {
+    // Set before queueing: a pass already queued must not offer more than the new share.
+    this.siteShareA = currentA;
+    return this.enqueue(() => this.afterInput());
   }
 
   // ---- The FIFO --------------------------------------------------------------------------
@@ -192,55 +265,10 @@ export class Kernel implements EvseKernel {
       const waitMs = this.config.initial_meter_value_timeout_ms;
       if (this.latestMeter === null && waitMs > 0 && this.deps.clock.now() - this.bootAt < waitMs) return;
       this.bootRecordDone = true;
-      await this.finishInterruptedTransaction();
+      this.interruptedUuid = await this.transaction.finishInterrupted((e) => this.emit(e));
     }
     if (this.config.external_ready_to_start_charging && !this.externalReadyUsed) return;
     await this.startKernel();
-  }
-
-  /** D7: the transaction of the stored record ends with PowerLoss, carrying its own uuid and token. */
-  private async finishInterruptedTransaction(): Promise<void> {
-    let record = null;
-    try {
-      record = this.deps.store.load();
-    } catch (err) {
-      this.deps.log(`transaction record unreadable, ignored: ${(err as Error).message}`);
-    }
-    const meter = this.deps.meter;
-    if (record === null) {
-      if (meter) await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
-      return;
-    }
-    const signed: { start_signed_meter_value?: unknown; signed_meter_value?: unknown } = {};
-    if (meter) {
-      try {
-        const resp = await meter.stop_transaction(record.uuid);
-        if (resp.status === "OK") {
-          if (resp.start_signed_meter_value !== undefined) signed.start_signed_meter_value = resp.start_signed_meter_value;
-          if (resp.signed_meter_value !== undefined) signed.signed_meter_value = resp.signed_meter_value;
-        }
-      } catch (err) {
-        this.logFailure("powermeter stop_transaction", err);
-      }
-      await meter.stop_transaction("").catch((err) => this.logFailure("powermeter stop_transaction", err));
-    }
-    const now = this.deps.clock.now();
-    const idTag = v.safeParse(ProvidedIdTokenSchema, record.id_tag);
-    const meterValue = v.safeParse(PowermeterSchema, record.latest_meter_value);
-    this.emit(
-      ev.transactionFinished(record.uuid, now, {
-        reason: "PowerLoss",
-        meter_value: meterValue.success ? meterValue.output : ev.meterValueOrZero(this.latestMeter, now),
-        ...(idTag.success ? { id_tag: idTag.output } : {}),
-        ...signed,
-      }),
-    );
-    try {
-      this.deps.store.clear();
-    } catch (err) {
-      this.logFailure("transaction record clear", err);
-    }
-    this.interruptedUuid = record.uuid;
   }
 
   private async startKernel(): Promise<void> {
@@ -378,13 +406,33 @@ export class Kernel implements EvseKernel {
     return this.phasesOverride ?? this.capabilities?.max_phase_count_import ?? 3;
   }
 
-  private ieff(): number {
+  private ieff(withSiteShare = true): number {
     return effectiveCurrent({
       configMaxA: this.config.max_current_import_A,
       capabilities: this.capabilities,
       cableA: this.charger.cableLimitA,
       emLimitA: this.emLimit.currentA(this.deps.clock.now()),
+      localA: this.localLimit.currentA(),
+      siteA: withSiteShare ? this.siteShareA : null,
     });
+  }
+
+  /** integration.md §2 `phases`: why a switch to `target` cannot be made, or null. */
+  private phaseSwitchRefusal(target: 1 | 3): string | null {
+    if (target === this.activePhases()) return null;
+    const caps = this.capabilities;
+    if (caps === null) return "the board has not reported its capabilities yet";
+    if (target > caps.max_phase_count_import) return `the hardware has ${caps.max_phase_count_import} phase(s)`;
+    if (this.charger.transactionActive && !caps.supports_changing_phases_during_charging) {
+      return "the hardware cannot switch phases while charging";
+    }
+    return null;
+  }
+
+  /** §13.2 step 3: the active count becomes the target at once; the charger switches. */
+  private switchPhases(target: number): void {
+    this.phasesOverride = target;
+    if (this.isStarted) this.charger.requestPhaseSwitch(target === 3);
   }
 
   private applyEnforcedLimits(value: EnforcedLimits): void {
@@ -392,8 +440,7 @@ export class Kernel implements EvseKernel {
     const target = phaseTarget(value, this.capabilities);
     if (target !== null && target !== this.activePhases()) {
       if (this.capabilities?.supports_changing_phases_during_charging) {
-        this.phasesOverride = target;
-        if (this.isStarted) this.charger.requestPhaseSwitch(target === 3);
+        this.switchPhases(target);
       } else {
         this.deps.log(`phase switch to ${target} requested, but the hardware cannot change phases; ignored`);
       }

@@ -29,6 +29,9 @@ export interface BoardHandle {
   onInput(listener: (input: BoardInput) => void): void;
   sim: SimControl | null;
   health(): BoardHealth;
+  /** The PWM duty (percent) the board last reported generating; null without PWM (site balancing
+   *  raises a share only once the lowered offers are in effect). */
+  reportedDutyPercent(): number | null;
   /** Opens the relays, stops the threads. */
   stop(): Promise<void>;
 }

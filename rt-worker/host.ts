@@ -52,6 +52,8 @@ export interface BoardInternals {
   simBench?: boolean;
   /** keep_plug_state_across_restart: the car starts plugged in. */
   simStartPluggedIn?: boolean;
+  /** The simulated meter's accumulators (Wh per phase) as the previous process left them. */
+  simStartMeter?: { import_Wh: number[]; export_Wh: number[] };
 }
 
 export class BoardHost implements BoardHandle {
@@ -351,6 +353,12 @@ export class BoardHost implements BoardHandle {
     }
   }
 
+  /** The PWM duty (percent) the board last reported generating; null without PWM or report. */
+  reportedDutyPercent(): number | null {
+    const v = this.#view;
+    return this.shm.readBoard(v) && v.link && v.pwm >= 0 ? v.pwm / 100 : null;
+  }
+
   /** The relays as the board last reported them (false while no board report arrived). */
   relaysClosed(): boolean {
     const v = this.#view;
@@ -423,6 +431,7 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
         hostBell,
         options: sim,
         startPluggedIn: internals.simStartPluggedIn === true,
+        ...(internals.simStartMeter ? { startMeter: internals.simStartMeter } : {}),
         bench: internals.simBench === true,
       });
       host.attachSim(board);

@@ -348,6 +348,7 @@ export class RtLoop implements TransportSink {
     v.socket = this.#info.socket;
     v.flags = s.flags;
     v.errors = s.errors;
+    v.pwm = this.#haveState && s.cpMode === CpMode.PWM ? s.duty : -1;
     this.#shm.writeBoard(v);
   }
 

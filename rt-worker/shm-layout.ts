@@ -41,6 +41,7 @@ const I = {
   REQ_INFO: 12, // [main] counter: ask the board for its INFO report
   MAIN_HEARTBEAT: 13, // [main]
   WORKER_BEAT: 14, // [worker] bumped every loop pass
+  BOARD_PWM: 15, // [worker] duty the board reports generating, 0.01 %; -1 = no PWM (site balancing)
   BOARD_SEQ: 16, // [worker] seqlock of the BOARD_* fields
   BOARD_LINK: 17, // [worker] 1 = reports arrive and the board accepts ours
   BOARD_CP: 18, // [worker] CpState code, -1 before the first report
@@ -176,6 +177,8 @@ export interface BoardView {
   socket: boolean;
   flags: number;
   errors: number;
+  /** Duty the board reports generating, 0.01 %; -1 without PWM. */
+  pwm: number;
 }
 
 const SEQLOCK_TRIES = 8;
@@ -202,6 +205,7 @@ export class Shm {
     const shm = new Shm(new SharedArrayBuffer(SHM_BYTES));
     shm.writeRequested(defaultRequested());
     Atomics.store(shm.#i32, I.BOARD_CP, -1);
+    Atomics.store(shm.#i32, I.BOARD_PWM, -1);
     return shm;
   }
 
@@ -304,6 +308,7 @@ export class Shm {
     Atomics.store(a, I.BOARD_SOCKET, b.socket ? 1 : 0);
     Atomics.store(a, I.BOARD_FLAGS, b.flags);
     Atomics.store(a, I.BOARD_ERRORS, b.errors);
+    Atomics.store(a, I.BOARD_PWM, b.pwm);
     Atomics.add(a, I.BOARD_SEQ, 1);
   }
   readBoard(out: BoardView): boolean {
@@ -318,6 +323,7 @@ export class Shm {
       const socket = Atomics.load(a, I.BOARD_SOCKET);
       const flags = Atomics.load(a, I.BOARD_FLAGS);
       const errors = Atomics.load(a, I.BOARD_ERRORS);
+      const pwm = Atomics.load(a, I.BOARD_PWM);
       if (Atomics.load(a, I.BOARD_SEQ) !== s1) continue;
       out.link = link === 1;
       out.cp = cp;
@@ -326,6 +332,7 @@ export class Shm {
       out.socket = socket === 1;
       out.flags = flags;
       out.errors = errors;
+      out.pwm = pwm;
       return true;
     }
     return false;
@@ -459,5 +466,5 @@ export class Shm {
 }
 
 export function emptyBoardView(): BoardView {
-  return { link: false, cp: -1, relays: false, ampacity: 0, socket: false, flags: 0, errors: 0 };
+  return { link: false, cp: -1, relays: false, ampacity: 0, socket: false, flags: 0, errors: 0, pwm: -1 };
 }

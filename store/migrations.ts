@@ -32,6 +32,12 @@ const MIGRATIONS: readonly string[] = [
   // 2. Small per-EVSE facts that must outlive the process (store/evse-kv.ts), such as whether the
   //    simulated car was plugged in (sim.keep_plug_state_across_restart). Values are JSON text.
   `CREATE TABLE evse_kv (evse INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (evse, key));`,
+  // 3. OCPP (store/ocpp-store.ts): the transaction-message queue (ocpp.md §8: written before a
+  //    message is sent, deleted on its CALLRESULT), the local → CSMS transaction ids, and a global
+  //    key-value table (configuration keys, availability, local list, authorization cache, profiles).
+  `CREATE TABLE ocpp_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, payload TEXT NOT NULL, tx INTEGER, attempts INTEGER NOT NULL DEFAULT 0);
+   CREATE TABLE ocpp_transactions (local INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, evse INTEGER NOT NULL, csms_id INTEGER);
+   CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,9 +6,15 @@
 // - missing directory, unwritable, newer schema or anything else: the location is left exactly
 //   as it is (a missing directory may be an unmounted volume; creating it would hide data under
 //   the mount) and the process runs on ":memory:", with a warning that nothing survives a restart.
+// - not a regular file (a device such as /dev/null, a FIFO): the same as unwritable; nothing is
+//   created beside it (no -journal, no lock file).
 // Either way the kernel boots normally: relays stay open until a new session authorizes.
+// The one refusal: a file another live process holds (storage-lock.ts) throws StoreError "in_use",
+// before anything is changed; running on memory instead would hide the conflict (http-api.md:
+// exit code 2). The lock is taken before a corrupt file is moved aside and kept for the fresh one.
 import { existsSync, renameSync } from "node:fs";
-import { openStore, type Store } from "./sqlite-store.ts";
+import { checkLocation, openStore, type Store } from "./sqlite-store.ts";
+import { lockStorage, type StorageLock } from "./storage-lock.ts";
 import { StoreError } from "./store-error.ts";
 
 function stamp(ms: number): string {
@@ -36,27 +42,47 @@ function inMemory(path: string, reason: string, log: (message: string) => void):
   return degraded(openStore(":memory:"), problem);
 }
 
+function asStoreError(err: unknown, path: string): StoreError {
+  return err instanceof StoreError ? err : new StoreError("unwritable", path, String(err), { cause: err });
+}
+
+/** Throws only StoreError "in_use" (another process holds the file). */
 export function openStoreSafely(path: string, log: (message: string) => void, now: () => number = Date.now): Store {
+  if (path === ":memory:") return openStore(path);
+  let lock: StorageLock;
+  try {
+    checkLocation(path);
+    lock = lockStorage(path);
+  } catch (err) {
+    const error = asStoreError(err, path);
+    if (error.kind === "in_use") throw error;
+    return inMemory(path, error.message, log);
+  }
+
   let first: StoreError;
   try {
-    return openStore(path);
+    return openStore(path, lock);
   } catch (err) {
-    first = err instanceof StoreError ? err : new StoreError("unwritable", path, String(err), { cause: err });
+    first = asStoreError(err, path);
   }
-  if (first.kind !== "corrupt") return inMemory(path, first.message, log);
+  const fallBack = (reason: string): Store => {
+    lock.release(); // the file is not in use: the lock would only mislead another process
+    return inMemory(path, reason, log);
+  };
+  if (first.kind !== "corrupt") return fallBack(first.message);
 
   let moved: string;
   try {
     moved = moveAside(path, now());
   } catch (err) {
-    return inMemory(path, `${first.message}; could not move it aside (${(err as Error).message})`, log);
+    return fallBack(`${first.message}; could not move it aside (${(err as Error).message})`);
   }
   const problem = `${first.message}; moved to ${JSON.stringify(moved)} and started a fresh database`;
   try {
-    const store = openStore(path);
+    const store = openStore(path, lock);
     log(`WARNING storage ${problem}`);
     return degraded(store, problem);
   } catch (err) {
-    return inMemory(path, `${problem}, which failed too (${(err as Error).message})`, log);
+    return fallBack(`${problem}, which failed too (${(err as Error).message})`);
   }
 }

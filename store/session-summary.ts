@@ -58,6 +58,8 @@ const count = (min: number, max: number) =>
       [v.number(), v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number))],
       "must be a whole number",
     ),
+    // Always passes; it is the output type the OpenAPI document describes the parameter with.
+    v.number(),
     v.integer("must be a whole number"),
     v.minValue(min, `must be at least ${min}`),
     v.maxValue(max, `must be at most ${max}`),

@@ -2,7 +2,8 @@
 // nothing): the open-transaction record of behavior.md §16.1, the session history and small
 // per-EVSE facts (evse-kv.ts).
 // WAL with synchronous=FULL: a call that wrote has reached the disk when it returns, so whatever
-// the kernel publishes after a write survives kill -9 and power loss. One process owns the file.
+// the kernel publishes after a write survives kill -9 and power loss. One process owns the file: it
+// holds the file's lock (storage-lock.ts) while the store is open.
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -10,7 +11,9 @@ import * as v from "valibot";
 import type { TransactionRecord, TransactionStore } from "../core/ports.ts";
 import { prepareKv, type EvseKv } from "./evse-kv.ts";
 import { migrate, SCHEMA_VERSION } from "./migrations.ts";
+import { prepareOcppStore, type OcppStore } from "./ocpp-store.ts";
 import { prepareHistory, type SessionHistory } from "./session-history.ts";
+import { lockStorage, type StorageLock } from "./storage-lock.ts";
 import { StoreError, type StoreErrorKind } from "./store-error.ts";
 
 export type EvseStore = TransactionStore & SessionHistory & { readonly kv: EvseKv };
@@ -22,6 +25,8 @@ export interface Store {
   readonly problem: string | null;
   /** The view of one EVSE (index from 1); EVSEs never see each other's rows. */
   forEvse(index: number): EvseStore;
+  /** OCPP's queue, transaction ids and process-wide key-value table (store/ocpp-store.ts). */
+  readonly ocpp: OcppStore;
   close(): void;
 }
 
@@ -40,8 +45,8 @@ function classify(err: unknown, path: string): StoreError {
   return new StoreError(kind, path, `${what} (${message})`, { cause: err });
 }
 
-/** Fails before SQLite does, with a message an operator can act on. */
-function checkLocation(path: string): void {
+/** Fails before SQLite does, with a message an operator can act on. Opens nothing and creates nothing. */
+export function checkLocation(path: string): void {
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) {
     throw new StoreError("missing_directory", path, `directory ${JSON.stringify(dir)} does not exist (not created: it may be an unmounted volume)`);
@@ -50,11 +55,16 @@ function checkLocation(path: string): void {
   if (!existsSync(path)) return;
   const stat = statSync(path);
   if (stat.isDirectory()) throw new StoreError("unwritable", path, "is a directory, not a file");
-  // Checked before SQLite sees the file: closing a connection to a non-database would delete
-  // its -wal file, which may hold the last committed records.
-  if (stat.size > 0 && !hasSqliteHeader(path)) {
-    throw new StoreError("corrupt", path, "is not an SQLite database (wrong file header)");
-  }
+  // A device, FIFO or socket: SQLite would block on it or create its -journal/-wal beside it
+  // (as root, /dev/null-journal), so it is refused before anything is opened.
+  if (!stat.isFile()) throw new StoreError("unwritable", path, "is not a regular file (a device, FIFO or socket)");
+}
+
+/** Checked before SQLite sees the file: closing a connection to a non-database would delete its
+ * -wal file, which may hold the last committed records. */
+function checkHeader(path: string): void {
+  if (!existsSync(path) || statSync(path).size === 0) return;
+  if (!hasSqliteHeader(path)) throw new StoreError("corrupt", path, "is not an SQLite database (wrong file header)");
 }
 
 const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
@@ -86,20 +96,31 @@ function prepare(db: Database, path: string): void {
   db.run("UPDATE sessions SET state = 'interrupted' WHERE state = 'active'");
 }
 
-/** Opens (creating if needed) the store at `path`. Throws StoreError naming the path when the
- * directory is missing, the file cannot be written, is corrupt or is from a newer version. */
-export function openStore(path: string): Store {
-  if (path !== ":memory:") checkLocation(path);
+/** Opens (creating if needed) the store at `path`, holding its lock (storage-lock.ts) until close.
+ * Throws StoreError naming the path when the directory is missing, the file is not a regular file,
+ * cannot be written, is corrupt, is from a newer version or is in use by another process. With
+ * `lock` (taken by the caller for this path) the store takes it over on success; on failure the
+ * caller keeps it. ":memory:" takes no lock. */
+export function openStore(path: string, lock?: StorageLock): Store {
+  let ownLock: StorageLock | null = null;
+  if (path !== ":memory:") {
+    checkLocation(path);
+    // Before anything reads or writes the database: a process that does not get it changes nothing.
+    ownLock = lock ?? lockStorage(path);
+  }
   let db: Database;
   try {
+    if (path !== ":memory:") checkHeader(path);
     db = new Database(path, { create: true, strict: true });
   } catch (err) {
+    if (!lock) ownLock?.release();
     throw classify(err, path);
   }
   try {
     prepare(db, path);
   } catch (err) {
     db.close();
+    if (!lock) ownLock?.release();
     throw classify(err, path);
   }
 
@@ -116,9 +137,12 @@ export function openStore(path: string): Store {
     history.fromRecord(evse, record);
   });
 
+  const ocpp = prepareOcppStore(db);
+
   return {
     path,
     problem: null,
+    ocpp,
     forEvse(index) {
       if (!Number.isInteger(index) || index < 1) throw new RangeError(`evse index must be a whole number ≥ 1, got ${index}`);
       const evse = index;
@@ -151,6 +175,7 @@ export function openStore(path: string): Store {
     },
     close() {
       db.close();
+      ownLock?.release();
     },
   };
 }

@@ -6,6 +6,7 @@ export type StoreErrorKind =
   | "unwritable" // SQLite cannot open or write the file
   | "corrupt" // the file is not an SQLite database or fails its integrity check
   | "newer_schema" // written by a newer evse-manager; we must not touch it
+  | "in_use" // another live process holds the file's lock (storage-lock.ts): start-up stops, exit code 2
   | "unreadable_record"; // the open-transaction row is not a record we can use
 
 export class StoreError extends Error {

@@ -179,3 +179,126 @@ describe("event stream over HTTP", () => {
     expect((await h.app.request("/api/v1/evses/3/events")).status).toBe(404);
   });
 });
+
+/** Every message of an SSE text, with or without an id (`errors` messages carry none). */
+function allMessages(text: string): { id: number | null; event: string; data: unknown }[] {
+  return text
+    .split("\n\n")
+    .filter((block) => /^(id|event):/m.test(block))
+    .map((block) => {
+      const field = (name: string) => block.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+      const id = field("id");
+      return { id: id === undefined ? null : Number(id), event: field("event")!, data: JSON.parse(field("data")!) };
+    });
+}
+
+describe("event stream filter (?types=)", () => {
+  test("sends only the named variables, snapshot and live, keeping the publication ids", async () => {
+    const h = harness();
+    h.pubs.publish("evse_id", "DE*1");
+    h.pubs.publish("session_event", { event: "Enabled" });
+    h.pubs.publish("powermeter", { energy_Wh_import: { total: 1 } });
+    const res = await h.app.request(`${E}/events?types=session_event,limits`);
+    expect(res.status).toBe(200);
+    setTimeout(() => {
+      h.pubs.publish("powermeter", { energy_Wh_import: { total: 2 } });
+      h.pubs.publish("telemetry", { temperature: 30 });
+      h.pubs.publish("limits", { max_current: 16 });
+      h.pubs.publish("session_event", { event: "SessionStarted" });
+    }, 5);
+    const text = await readUntil(res, (t) => messages(t).length >= 3);
+    expect(messages(text)).toEqual([
+      { id: 2, event: "session_event", data: { event: "Enabled" } },
+      { id: 6, event: "limits", data: { max_current: 16 } },
+      { id: 7, event: "session_event", data: { event: "SessionStarted" } },
+    ]);
+  });
+
+  test("a replay after Last-Event-ID is filtered too", async () => {
+    const h = harness();
+    h.pubs.publish("session_event", { event: "Enabled" });
+    h.pubs.publish("powermeter", {});
+    h.pubs.publish("session_event", { event: "SessionStarted" });
+    h.pubs.publish("telemetry", {});
+    const res = await h.app.request(`${E}/events?types=session_event`, { headers: { "Last-Event-ID": "1" } });
+    setTimeout(() => h.pubs.publish("session_event", { event: "AuthRequired" }), 5);
+    const text = await readUntil(res, (t) => messages(t).length >= 2);
+    expect(messages(text).map((m) => m.id)).toEqual([3, 5]);
+  });
+
+  test("an unknown name is a 400 that names it; an empty list is a 400 too", async () => {
+    const h = harness();
+    const res = await h.app.request(`${E}/events?types=session_event,bogus,powermeter2`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; message: string; details: { path: string }[] };
+    expect(body.error).toBe("invalid_query");
+    expect(body.message).toContain('"bogus"');
+    expect(body.message).toContain('"powermeter2"');
+    expect(body.details[0]!.path).toBe("types");
+    expect(h.pubs.subscriberCount).toBe(0);
+    const empty = await h.app.request(`${E}/events?types=`);
+    expect(empty.status).toBe(400);
+  });
+
+  test("errors: the active-error list on connect and on every change, without an id", async () => {
+    const h = harness();
+    h.pubs.publish("session_event", { event: "Enabled" });
+    h.pubs.publish("powermeter", {});
+    const res = await h.app.request(`${E}/events?types=errors,session_event`);
+    const fault = { type: "evse_board_support/DiodeFault", sub_type: "", message: "CP diode fault", severity: "High" as const, state: "Active" as const, timestamp: "2025-01-01T00:00:00.000Z", uuid: "u1" };
+    setTimeout(() => {
+      h.kernel.activeErrors = [fault];
+    }, 20);
+    const text = await readUntil(res, (t) => allMessages(t).filter((m) => m.event === "errors").length >= 2);
+    expect(allMessages(text)).toEqual([
+      { id: 1, event: "session_event", data: { event: "Enabled" } },
+      { id: null, event: "errors", data: [] },
+      { id: null, event: "errors", data: [fault] },
+    ]);
+  });
+
+  test("without types the stream is the contract's: every variable, no errors messages", async () => {
+    const h = harness();
+    h.kernel.activeErrors = [{ type: "evse_manager/Inoperative", sub_type: "", message: "x", severity: "High", state: "Active", timestamp: "2025-01-01T00:00:00.000Z", uuid: "u" }];
+    h.pubs.publish("evse_id", "DE*1");
+    const res = await h.app.request(`${E}/events`, { headers: {} });
+    setTimeout(() => h.pubs.publish("telemetry", {}), 300);
+    const text = await readUntil(res, (t) => messages(t).length >= 2);
+    expect(allMessages(text).map((m) => m.event)).toEqual(["evse_id", "telemetry"]);
+  });
+});
+
+describe("event stream filter against the real program", () => {
+  test("session events and errors only: a diode fault while charging arrives as an errors message with its description", async () => {
+    const { startServer } = await import("./helpers/server.ts");
+    const srv = await startServer({ waitReady: true, config: { disable_authentication: true } });
+    try {
+      const res = await fetch(`${srv.url}${E}/events?types=session_event,errors`);
+      expect(res.status).toBe(200);
+      const seen: { id: number | null; event: string; data: unknown }[] = [];
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      const until = async (pred: () => boolean, ms = 15_000) => {
+        const end = Date.now() + ms;
+        while (!pred()) {
+          if (Date.now() > end) throw new Error(`timed out; saw ${JSON.stringify(seen.map((m) => m.event))}`);
+          const { value, done } = await reader.read();
+          if (done) throw new Error("stream ended");
+          text += decoder.decode(value, { stream: true });
+          seen.splice(0, seen.length, ...allMessages(text));
+        }
+      };
+      await until(() => seen.some((m) => m.event === "errors"));
+      await srv.post(`${E}/sim/car`, { script: "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 2;diode_fail;sleep 36000" });
+      await until(() => seen.some((m) => m.event === "session_event" && (m.data as { event: string }).event === "ChargingStarted"));
+      await until(() => seen.some((m) => m.event === "errors" && (m.data as unknown[]).length > 0));
+      expect(new Set(seen.map((m) => m.event))).toEqual(new Set(["session_event", "errors"]));
+      const errors = seen.filter((m) => m.event === "errors").at(-1)!.data as { type: string; message: string }[];
+      expect(errors.some((e) => /Diode/i.test(e.type) && e.message.length > 0)).toBe(true);
+      await reader.cancel();
+    } finally {
+      await srv.stop();
+    }
+  }, 40_000);
+});

@@ -1,6 +1,14 @@
 // In-process fakes for the API tests: a kernel that records calls, a board with sim control.
 import { Metrics, PublicationLog, createApp, type ApiContext, type EvseRuntime } from "../api/index.ts";
-import { KernelNotStartedError, type CommandName, type EvseKernel, type ActiveError } from "../core/kernel-api.ts";
+import {
+  KernelNotStartedError,
+  type ActiveError,
+  type CommandName,
+  type EvseKernel,
+  type KernelStatus,
+  type LocalControlRefusal,
+  type LocalControlRequest,
+} from "../core/kernel-api.ts";
 import type { BoardHealth, SimControl, SimState } from "../rt-worker/board-handle.ts";
 
 export class FakeKernel implements EvseKernel {
@@ -31,6 +39,43 @@ export class FakeKernel implements EvseKernel {
     return this.activeErrors;
   }
   async shutdown(): Promise<void> {}
+  controls: LocalControlRequest[] = [];
+  controlRefusal: LocalControlRefusal = null;
+  kernelStatus: KernelStatus = {
+    state: "Idle",
+    cp: "A",
+    relays_closed: false,
+    enabled: true,
+    faulted: false,
+    offered_current_A: 0,
+    max_current_A: 32,
+    own_limit_A: 32,
+    hardware_max_current_A: 32,
+    phases: 3,
+    transaction_active: false,
+    session_uuid: null,
+    id_tag: null,
+    meter: null,
+    session_energy_Wh: 0,
+    local_limit_A: null,
+    failsafe: false,
+    site_share_A: null,
+  };
+  status(): KernelStatus {
+    return structuredClone(this.kernelStatus);
+  }
+  async localControl(request: LocalControlRequest): Promise<LocalControlRefusal> {
+    if (!this.isStarted && (request.enabled !== undefined || request.phases !== undefined)) throw new KernelNotStartedError("control");
+    if (this.controlRefusal !== null) return this.controlRefusal;
+    this.controls.push(request);
+    if (request.max_current_A !== undefined) this.kernelStatus.local_limit_A = request.max_current_A;
+    if (request.enabled !== undefined) this.kernelStatus.enabled = request.enabled;
+    if (request.phases !== undefined) this.kernelStatus.phases = request.phases;
+    return null;
+  }
+  async setSiteShare(currentA: number | null): Promise<void> {
+    this.kernelStatus.site_share_A = currentA;
+  }
 }
 
 export class CarScriptError extends Error {

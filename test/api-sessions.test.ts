@@ -7,7 +7,8 @@ import { join } from "node:path";
 import * as v from "valibot";
 import type { SessionEvent } from "../core/types/index.ts";
 import { verifyOcmfRecord } from "../sim/meter/index.ts";
-import { openStore, SessionPageSchema } from "../store/index.ts";
+import { VerifiedSessionPageSchema as SessionPageSchema } from "../api/routes/sessions.ts";
+import { openStore } from "../store/index.ts";
 import { harness } from "./api-fakes.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 
@@ -39,6 +40,21 @@ function withHistory(options: Parameters<typeof harness>[0] = {}) {
 }
 
 describe("GET …/sessions (in process)", () => {
+  test("ocmf_verified is false for records that do not verify against the published key", async () => {
+    const { SimOcmfMeter } = await import("../sim/meter/index.ts");
+    const h = harness();
+    const store = openStore(":memory:").forEvse(1);
+    const forged = { signed_meter_data: 'OCMF|{"FV":"1.0"}|{"SA":"ECDSA-secp256r1-SHA256","SD":"3045"}', signing_method: "ECDSA-secp256r1-SHA256", encoding_method: "OCMF" };
+    const [started, tx, finished, done] = session("F", 0, 0, 100);
+    (tx as { transaction_started: Record<string, unknown> }).transaction_started.signed_meter_value = forged;
+    (finished as { transaction_finished: Record<string, unknown> }).transaction_finished.signed_meter_value = forged;
+    for (const e of [started!, tx!, finished!, done!]) store.recordEvent(e);
+    h.evse.sessions = store;
+    h.pubs.publish("powermeter_public_key_ocmf", new SimOcmfMeter({ getLatest: () => null }).publicKey());
+    const body = (await (await h.app.request(`${E}/sessions`)).json()) as { sessions: { ocmf_verified: unknown }[] };
+    expect(body.sessions[0]!.ocmf_verified).toEqual({ start: false, stop: false });
+  });
+
   test("answers a page newest first with energy, durations and reason, valid against SessionPageSchema", async () => {
     const h = withHistory();
     const res = await h.app.request(`${E}/sessions`);
@@ -47,6 +63,8 @@ describe("GET …/sessions (in process)", () => {
     expect(page.sessions.map((s) => s.uuid)).toEqual(["C", "B", "A"]);
     expect(page.next_before).toBeNull();
     expect(page.sessions[0]).toMatchObject({ state: "finished", energy_Wh: 250, duration_s: 63, transaction_duration_s: 60, stop_reason: "EVDisconnected", id_tag: TOKEN_A });
+    // No OCMF records and no published key here: nothing to verify, said as null rather than false.
+    expect(page.sessions[0]!.ocmf_verified).toEqual({ start: null, stop: null });
   });
 
   test("limit and before page through the history", async () => {
@@ -142,6 +160,8 @@ describe("session history over HTTP (the real program)", () => {
       expect(record?.encoding_method).toBe("OCMF");
       expect((await verifyOcmfRecord(record!.signed_meter_data, key)).verified).toBe(true);
     }
+    // The server says the same in the answer (the dashboard's "verified" column).
+    expect(s.ocmf_verified).toEqual({ start: true, stop: true });
     expect((await fetch(`${srv.url}${E}/sessions`)).status).toBe(401);
     events.close();
   }, 40_000);

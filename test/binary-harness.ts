@@ -2,14 +2,16 @@
 // is newer than every source file (CI builds it before `npm test`); otherwise the test builds
 // it once into a cache directory (about 2 s per target). Servers run from empty temporary
 // directories with a bare environment: no node_modules, no Bun on PATH.
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "main.ts", "build.ts", "package.json"];
-const CACHE = join(tmpdir(), "evse-manager-test-bin");
+const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "build.ts", "package.json"];
+// One cache per checkout: several checkouts on one machine (worktrees) build different sources.
+const CACHE = join(tmpdir(), `evse-manager-test-bin-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
 export const QEMU = Bun.which("qemu-aarch64");
 export const AARCH64_SYSROOT = "/usr/aarch64-linux-gnu";
 

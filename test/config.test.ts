@@ -7,9 +7,9 @@ import {
   ConfigError,
   defaultEvseConfig,
   EVSE_MANAGER_OPTION_NAMES,
-  loadConfigFile,
   parseConfig,
 } from "../core/config/index.ts";
+import { loadConfigFile } from "../api/config-file.ts";
 
 function configError(raw: unknown): ConfigError {
   try {
@@ -286,5 +286,29 @@ describe("hostile input", () => {
   test("a __proto__ key is an unknown option, not a prototype change", () => {
     const raw = JSON.parse('{"__proto__": {"disable_authentication": true}}');
     expect(configError(raw).path).toBe("__proto__");
+  });
+});
+
+describe("local control and site options (integration.md §2, §6)", () => {
+  test("defaults: priority 100, failsafe off with 6 A, no site limit", () => {
+    const cfg = parseConfig({}, "f");
+    expect(cfg.control).toEqual({ enable_priority: 100, failsafe_timeout_s: 0, failsafe_current_A: 6 });
+    expect(cfg.site).toEqual({});
+  });
+
+  test("global with an evses list, dotted or nested", () => {
+    const cfg = parseConfig({ "control.failsafe_timeout_s": 30, control: { failsafe_current_A: 0 }, site: { max_current_A: 32 }, evses: [{}, {}] }, "f");
+    expect(cfg.control).toEqual({ enable_priority: 100, failsafe_timeout_s: 30, failsafe_current_A: 0 });
+    expect(cfg.site.max_current_A).toBe(32);
+  });
+
+  test("bad values and unknown keys name the key path", () => {
+    expect(configError({ control: { failsafe_current_A: 3 } }).path).toBe("control.failsafe_current_A");
+    expect(configError({ control: { failsafe_timeout_s: -1 } }).path).toBe("control.failsafe_timeout_s");
+    expect(configError({ control: { enable_priority: 10001 } }).path).toBe("control.enable_priority");
+    expect(configError({ control: { heartbeat: 1 } }).path).toBe("control.heartbeat");
+    expect(configError({ site: { max_current_A: 4 } }).path).toBe("site.max_current_A");
+    expect(configError({ site: { meter: "x" } }).path).toBe("site.meter");
+    expect(configError({ evses: [{ site: { max_current_A: 32 } }] }).path).toBe("evses[0].site");
   });
 });

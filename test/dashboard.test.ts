@@ -38,6 +38,19 @@ describe("dashboard assets", () => {
     expect((await fetch(srv.url + "/api/v1/evses")).status).toBe(401);
   }, 20_000);
 
+  test("/favicon.ico is served (an SVG, no token) and the page links it", async () => {
+    const srv = await startServer({ env: { EVSE_API_TOKEN: "icon-needs-no-token" } });
+    servers.push(srv);
+    const icon = await fetch(srv.url + "/favicon.ico");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toBe("image/svg+xml");
+    expect(await icon.text()).toStartWith("<svg");
+    expect(DASHBOARD.html).toContain('<link rel="icon" href="/favicon.ico"');
+    // uPlot's stylesheet travels inside the bundle, ahead of the page's own rules.
+    expect(DASHBOARD.css).toContain(".u-legend");
+    expect(DASHBOARD.css.indexOf(".u-legend")).toBeLessThan(DASHBOARD.css.indexOf("evse-manager dashboard"));
+  }, 20_000);
+
   test("assets are revalidated by ETag, locked down by CSP, and unknown names or methods are refused", async () => {
     const srv = await startServer();
     servers.push(srv);

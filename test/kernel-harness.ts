@@ -2,7 +2,7 @@
 // (reports the CP the car shows, F while the EVSE drives F, PowerOn once allowed in C with PWM,
 // PowerOff when the car leaves C or permission is withdrawn), a fake meter and an in-memory store.
 import * as v from "valibot";
-import { defaultEvseConfig, type EvseConfig } from "../core/config/index.ts";
+import { defaultEvseConfig, type ControlOptions, type EvseConfig } from "../core/config/index.ts";
 import { Kernel } from "../core/index.ts";
 import type { CommandName, VariableName } from "../core/kernel-api.ts";
 import type { BoardPort, MeterPort, TransactionRecord, TransactionStore } from "../core/ports.ts";
@@ -212,6 +212,8 @@ export interface HarnessOptions {
   start?: boolean;
   /** CP the car shows before the kernel starts. */
   car?: CarCp;
+  /** Local control options (integration.md §2); the kernel's defaults when absent. */
+  control?: ControlOptions;
 }
 
 export class Harness {
@@ -242,6 +244,7 @@ export class Harness {
       log: (line) => this.logs.push(line),
       newUuid: () => `uuid-${++this.uuids}`,
       nodeId: "evse_manager_1",
+      ...(opts.control ? { control: opts.control } : {}),
     });
     this.board.kernel = this.kernel;
     if (opts.car) this.board.car = opts.car;

@@ -102,9 +102,11 @@ describe("open-transaction record (behavior.md §16.1)", () => {
 
   test("D7 through the store: the interrupted transaction is finished once, a second restart finds nothing", () => {
     const path = tempPath();
-    const crashed = openStore(path).forEvse(1);
+    const dying = openStore(path);
+    const crashed = dying.forEvse(1);
     for (const e of chargingSession("S1", 0, 1000, 0).slice(0, 5)) crashed.recordEvent(e);
     crashed.save(record("S1", 1000, 1800, 600)); // the 10 s refresh, then the process dies
+    dying.close(); // every write was committed: closing leaves the file as a crash would, minus the lock
 
     const boot1 = openStore(path);
     const evse = boot1.forEvse(1);
@@ -239,9 +241,9 @@ describe("session history", () => {
     const first = openStore(path);
     first.forEvse(1).recordEvent(chargingSession("S1", 0, 0, 0)[0]!);
     expect(first.forEvse(1).getSession("S1")?.state).toBe("active");
+    first.close(); // committed writes: as the file is after a crash, minus the lock
     const second = openStore(path);
     expect(second.forEvse(1).getSession("S1")?.state).toBe("interrupted");
-    first.close();
     second.close();
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { generateKeyPair, KeyError, parsePrivateKey, publicKeyBase64, signDigest } from "./signature.ts";
 import { supervise } from "./supervisor.ts";
+import { parseStrict, UsageError } from "./usage.ts";
 
 export const SUBCOMMANDS = ["sign-update", "supervise"] as const;
 
@@ -17,8 +18,6 @@ export const SIGN_USAGE = `Usage: evse-manager sign-update --key KEY.pem BINARY 
   --out SIGFILE          where the signature goes (default BINARY.sig)
   --generate-key FILE    writes a new private key (mode 0600) and prints the public key for update.public_key`;
 
-class UsageError extends Error {}
-
 async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   // Bun.file, not fs.createReadStream: a node:fs stream import is hoisted into the binary's
@@ -27,30 +26,25 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-function value(args: string[], k: number, flag: string): string {
-  const v = args[k + 1];
-  if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
+const SIGN_OPTIONS = {
+  key: { type: "string" },
+  out: { type: "string" },
+  "generate-key": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 async function signUpdate(args: string[]): Promise<number> {
-  let key: string | undefined;
-  let out: string | undefined;
-  let generate: string | undefined;
-  let binary: string | undefined;
-  for (let k = 0; k < args.length; k++) {
-    const a = args[k]!;
-    if (a === "--help" || a === "-h") {
-      process.stdout.write(SIGN_USAGE + "\n");
-      return 0;
-    } else if (a === "--key") key = value(args, k++, a);
-    else if (a === "--out") out = value(args, k++, a);
-    else if (a === "--generate-key") generate = value(args, k++, a);
-    else if (a.startsWith("--")) throw new UsageError(`unknown option "${a}"`);
-    else if (binary === undefined) binary = a;
-    else throw new UsageError(`only one BINARY can be signed at a time, got "${binary}" and "${a}"`);
+  const { values, positionals } = parseStrict(args, SIGN_OPTIONS, true);
+  if (values.help) {
+    process.stdout.write(SIGN_USAGE + "\n");
+    return 0;
   }
+  const { key, out } = values;
+  const generate = values["generate-key"];
+  if (positionals.length > 1) throw new UsageError(`only one BINARY can be signed at a time, got ${positionals.map((p) => `"${p}"`).join(" and ")}`);
+  const binary = positionals[0];
   if (generate !== undefined) {
+    if (generate === "") throw new UsageError("--generate-key needs a file name");
     if (existsSync(generate)) throw new UsageError(`--generate-key: ${generate} exists; a key is never overwritten`);
     const pair = generateKeyPair();
     writeFileSync(generate, pair.privatePem, { mode: 0o600 });

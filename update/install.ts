@@ -1,17 +1,27 @@
 // The files of an update, all beside the running binary (one directory, one filesystem, so every
 // swap is a rename):
 //   evse-manager            the binary that runs
-//   evse-manager.staging    an upload being received and checked; never run
+//   evse-manager.staging    an upload being received and checked; only run with --version
 //   evse-manager.previous   the binary the last update replaced: the way back
-//   evse-manager.trial      marker: the binary in place is on trial until it reports healthy
+//   evse-manager.trial      the journal: an update is installed and not yet proven healthy
 //   evse-manager.rejected   the binary the last rollback took out, kept for diagnosis
-// Nothing in place changes until an upload is complete, fsynced, signed and for this machine.
+// Nothing in place changes until an upload is complete, fsynced, signed, a well-formed
+// executable for this machine and has run here (preflight.ts).
+//
+// The swap is a small journaled state machine. Its invariant: whenever .trial exists, .previous
+// is the binary that served before the update. So the state after a power cut at any step is
+// read off the disk alone (recover): .trial absent: the binary in place is committed. .trial
+// present and the binary in place has .previous's content: the swap had not happened (or a
+// rollback had already put the old binary back). .trial present and the binary differs from
+// .previous: the new binary is in place untried or mid-trial, and is rolled back.
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { KeyObject } from "node:crypto";
-import { elfArchOfFile } from "./elf.ts";
+import { checkElf, fileSource } from "./elf.ts";
+import { runVersion } from "./preflight.ts";
+import { reached } from "./swap-steps.ts";
 import { verifyDigest } from "./signature.ts";
 
 export interface UpdatePaths {
@@ -29,7 +39,7 @@ export function pathsFor(exe: string): UpdatePaths {
 /** A refused upload: the HTTP status and error code the route answers with. */
 export class UpdateRejected extends Error {
   constructor(
-    readonly status: 400 | 409 | 413,
+    readonly status: 400 | 409 | 413 | 422,
     readonly code: string,
     message: string,
   ) {
@@ -76,7 +86,10 @@ export async function stage(body: AsyncIterable<Uint8Array>, paths: UpdatePaths,
   return { sha256: hash.digest("hex"), size };
 }
 
-/** Signature first (nothing unsigned is even parsed), then the machine it is built for. */
+/**
+ * Signature first (nothing unsigned is even parsed or run), then the whole ELF structure for this
+ * machine, then one run of `--version`. Any failure deletes .staging and nothing else changes.
+ */
 export async function verifyStaged(paths: UpdatePaths, staged: Staged, signature: Buffer, key: KeyObject, arch: string): Promise<void> {
   try {
     if (!verifyDigest(key, staged.sha256, signature)) {
@@ -84,12 +97,15 @@ export async function verifyStaged(paths: UpdatePaths, staged: Staged, signature
     }
     const file = await open(paths.staging, "r");
     try {
-      const elf = await elfArchOfFile(file);
-      if (!elf.ok) throw new UpdateRejected(400, "not_an_executable", `the upload ${elf.reason}`);
-      if (elf.arch !== arch) throw new UpdateRejected(400, "wrong_architecture", `the upload is built for ${elf.arch}, this machine runs ${arch}`);
+      const elf = await checkElf(fileSource(file, staged.size), arch);
+      if (!elf.ok) throw new UpdateRejected(elf.code === "interpreter_missing" ? 422 : 400, elf.code, `the upload ${elf.reason}`);
     } finally {
       await file.close();
     }
+    chmodSync(paths.staging, 0o700);
+    const run = await runVersion(paths.staging);
+    if (!run.ok) throw new UpdateRejected(422, run.code, `the upload ${run.reason}: it cannot run on this machine`);
+    reached("staged");
   } catch (err) {
     rmSync(paths.staging, { force: true });
     throw err;
@@ -97,17 +113,20 @@ export async function verifyStaged(paths: UpdatePaths, staged: Staged, signature
 }
 
 /** `to` becomes `from`'s content by hard link and rename: at every instant `to` is whole. */
-function replaceByLink(from: string, to: string): void {
+function replaceByLink(from: string, to: string, linked?: Parameters<typeof reached>[0]): void {
   const tmp = `${to}.tmp`;
   rmSync(tmp, { force: true });
+  // Already the same file: rename(2) between two links of one inode does nothing and would leave tmp.
+  if (inode(to) !== null && inode(to) === inode(from)) return;
   linkSync(from, tmp);
+  if (linked) reached(linked);
   renameSync(tmp, to);
 }
 
 /**
- * The verified staging file takes the binary's place. The running process keeps its (old) inode;
- * the old binary stays reachable as .previous. The trial marker is written before the swap, so a
- * power cut between the two at worst puts the old binary on trial, never the new one untried.
+ * The verified staging file takes the binary's place. The running process keeps its (old) inode.
+ * Order: .previous (the way back) before the journal, the journal before the swap, so that
+ * .trial never exists without .previous holding the old binary.
  */
 export function install(paths: UpdatePaths, staged: Staged): void {
   const mode = statSync(paths.exe).mode & 0o7777;
@@ -118,10 +137,15 @@ export function install(paths: UpdatePaths, staged: Staged): void {
     closeSync(staging);
   }
   chmodSync(paths.staging, mode | 0o500);
-  replaceByLink(paths.exe, paths.previous);
-  writeMarker(paths.trial, { sha256: staged.sha256, size: staged.size, installed_at: new Date().toISOString() });
+  replaceByLink(paths.exe, paths.previous, "previous-tmp");
+  fsyncDir(paths.exe);
+  reached("previous");
+  // The inode survives the rename: recover() tells the new binary from the old one by it.
+  writeMarker(paths.trial, { sha256: staged.sha256, size: staged.size, ino: inode(paths.staging), installed_at: new Date().toISOString() });
+  reached("marked");
   renameSync(paths.staging, paths.exe);
   fsyncDir(paths.exe);
+  reached("swapped");
 }
 
 function writeMarker(path: string, content: unknown): void {
@@ -133,7 +157,9 @@ function writeMarker(path: string, content: unknown): void {
   } finally {
     closeSync(fd);
   }
+  reached("marker-tmp");
   renameSync(tmp, path);
+  fsyncDir(path);
 }
 
 export function onTrial(paths: UpdatePaths): boolean {
@@ -146,15 +172,116 @@ export function commit(paths: UpdatePaths): void {
   fsyncDir(paths.exe);
 }
 
-/** The binary on trial failed: .previous takes its place again, the failed one is kept as .rejected. */
+/** Whether .previous exists and is another binary than the one in place (so there is a way back). */
+export function hasPrevious(paths: UpdatePaths): boolean {
+  if (!existsSync(paths.previous)) return false;
+  const exe = inode(paths.exe);
+  if (exe === null) return true;
+  if (exe === inode(paths.previous)) return false;
+  // The file the journal installed is in place: it is not .previous (no need to compare bytes).
+  if (existsSync(paths.trial) && markerInode(paths.trial) === exe) return true;
+  return !sameContent(paths.exe, paths.previous);
+}
+
+/**
+ * .previous takes the binary's place again; the one taken out is kept as .rejected. False when
+ * there is nothing to go back to. Each step is a link and a rename, and .trial goes last, so a
+ * rollback cut short is finished by recover() at the next start.
+ */
 export function rollback(paths: UpdatePaths): boolean {
-  if (!existsSync(paths.previous)) {
+  if (!hasPrevious(paths)) {
     rmSync(paths.trial, { force: true });
     return false;
   }
-  replaceByLink(paths.exe, paths.rejected);
+  if (existsSync(paths.exe)) {
+    replaceByLink(paths.exe, paths.rejected);
+    fsyncDir(paths.exe);
+    reached("rollback-rejected");
+  }
   replaceByLink(paths.previous, paths.exe);
+  fsyncDir(paths.exe);
+  reached("rollback-restored");
   rmSync(paths.trial, { force: true });
   fsyncDir(paths.exe);
   return true;
+}
+
+export type Recovered = "clean" | "leftovers_removed" | "swap_not_done" | "rolled_back" | "no_previous";
+
+/**
+ * The supervisor's first act: brings the files to a state without an update in flight, from what
+ * is on disk alone. An update that had not proven itself healthy when the supervisor last ran
+ * (power cut, kill -9, crash) is undone, deterministically: the old binary serves again.
+ */
+export function recover(paths: UpdatePaths): Recovered {
+  let leftovers = false;
+  for (const f of [paths.staging, `${paths.previous}.tmp`, `${paths.trial}.tmp`, `${paths.exe}.tmp`, `${paths.rejected}.tmp`]) {
+    if (existsSync(f)) {
+      rmSync(f, { force: true });
+      leftovers = true;
+    }
+  }
+  if (!existsSync(paths.trial)) {
+    if (leftovers) fsyncDir(paths.exe);
+    return leftovers ? "leftovers_removed" : "clean";
+  }
+  if (!existsSync(paths.previous)) {
+    rmSync(paths.trial, { force: true });
+    fsyncDir(paths.exe);
+    return "no_previous";
+  }
+  if (!hasPrevious(paths)) {
+    rmSync(paths.trial, { force: true });
+    fsyncDir(paths.exe);
+    return "swap_not_done";
+  }
+  return rollback(paths) ? "rolled_back" : "no_previous";
+}
+
+function inode(path: string): string | null {
+  try {
+    return statSync(path, { bigint: true }).ino.toString();
+  } catch {
+    return null;
+  }
+}
+
+/** The inode the journal names; undefined when it cannot be read (then contents decide). */
+function markerInode(path: string): string | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, "utf8")) as { ino?: unknown };
+    return typeof m.ino === "string" ? m.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Same inode, or same size and bytes (a copy made by hand, or a file system without stable inodes). */
+function sameContent(a: string, b: string): boolean {
+  let sa, sb;
+  try {
+    sa = statSync(a);
+    sb = statSync(b);
+  } catch {
+    return false;
+  }
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (sa.size !== sb.size) return false;
+  return hashFile(a) === hashFile(b);
+}
+
+function hashFile(path: string): string {
+  const hash = createHash("sha256");
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }

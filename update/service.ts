@@ -1,10 +1,11 @@
 // One over-the-air update, from the request to the restart: refuse what cannot be installed
-// (no key, not a compiled binary, no supervisor to roll back, another update under way), stage
-// and verify the upload, swap it in, and restart into it when no transaction is open. The
+// (no key, not a compiled binary, no supervisor to roll back, another update under way or on
+// trial), stage the upload and prove it runs here (signature, ELF, `--version`: install.ts),
+// swap it in, and restart into it when no transaction is open. The
 // restart is an exit with UPDATE_EXIT_CODE; the supervisor (supervisor.ts), running the
 // previous binary's code, starts the new file and watches it (docs/integrators.md).
 import type { KeyObject } from "node:crypto";
-import { install, pathsFor, stage, UpdateRejected, verifyStaged } from "./install.ts";
+import { install, onTrial, pathsFor, stage, UpdateRejected, verifyStaged } from "./install.ts";
 import { decodeSignature, KeyError, parsePublicKey } from "./signature.ts";
 import type { TransactionWatch } from "./transactions.ts";
 
@@ -73,9 +74,14 @@ export class UpdateService {
     try {
       return await this.#receive(req, reader, transactions);
     } catch (err) {
-      // The client is still sending: take the rest of the body (and throw it away) so it gets
-      // to read the refusal instead of stalling on a full socket.
-      if (reader !== null) await drain(reader, this.#opts.maxBytes * 2 + (1 << 20));
+      // Too large: stop reading at once; the server answers and ends the connection
+      // (api/server.ts). Any other refusal of an authenticated client: take the rest of the body
+      // (up to the size limit, thrown away) so that it gets to read the answer instead of
+      // failing on a connection closed while it sends.
+      if (reader !== null) {
+        if (err instanceof UpdateRejected && err.status === 413) reader.cancel().catch(() => {});
+        else await drain(reader, this.#opts.maxBytes + (1 << 20));
+      }
       throw err;
     }
   }
@@ -90,6 +96,11 @@ export class UpdateService {
     if (this.#state !== "idle") {
       throw new UpdateRejected(409, "update_in_progress", this.#state === "receiving" ? "another update is being received" : "an update is installed and waits for the restart");
     }
+    const paths = pathsFor(o.exe);
+    if (onTrial(paths)) {
+      // .previous must stay the binary that last proved healthy: no update on top of one on trial.
+      throw new UpdateRejected(409, "update_in_progress", "the running binary is an update still on trial; send the next one once it is committed");
+    }
     if (req.signature === undefined || req.signature.trim() === "") {
       throw new UpdateRejected(400, "missing_signature", "X-Update-Signature header is missing: the detached Ed25519 signature (base64) of the binary, as sign-update writes it");
     }
@@ -101,7 +112,6 @@ export class UpdateService {
     if (reader === null) throw new UpdateRejected(400, "empty_update", "the request body is empty: send the new binary as the body");
 
     this.#state = "receiving";
-    const paths = pathsFor(o.exe);
     try {
       const staged = await stage(chunks(reader), paths, o.maxBytes);
       await verifyStaged(paths, staged, signature, this.#key, o.arch);
@@ -128,7 +138,7 @@ interface BodyReader {
   cancel(): Promise<void>;
 }
 
-/** The body's chunks; stopping early leaves the rest unread (not cancelled) for drain(). */
+/** The body's chunks; stopping early leaves the rest for receive() to drain or cancel. */
 async function* chunks(reader: BodyReader): AsyncGenerator<Uint8Array> {
   for (;;) {
     const { done, value } = await reader.read();

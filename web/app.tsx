@@ -1,11 +1,13 @@
 /** @jsxImportSource preact */
-// The dashboard page (served at / by api/routes/dashboard.ts): a header with the version, health
-// and API token, then one panel per EVSE. When the server wants a token and has none (or a
-// wrong one), the page asks for it before showing anything else.
+// The dashboard page (served at / by api/routes/dashboard.ts): a header with the version and
+// health, then the site overview (several EVSEs) or one EVSE in detail (#evse-N, or the only
+// one). The token box appears only once the server has answered 401.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, getToken, onAuthNeeded, setToken } from "./client/api.ts";
+import { ConnectionBadges } from "./client/connection-badges.tsx";
 import { EvsePanel } from "./client/evse-panel.tsx";
+import { Overview } from "./client/overview.tsx";
 
 interface EvseInfo {
   index: number;
@@ -17,11 +19,11 @@ interface Health {
   uptime_s: number;
 }
 
-function TokenForm({ prominent, onSaved }: { prominent: boolean; onSaved(): void }) {
+function TokenForm({ onSaved }: { onSaved(): void }) {
   const [value, setValue] = useState(getToken());
   return (
     <form
-      class={prominent ? "token-form prominent" : "token-form"}
+      class="token-form prominent"
       onSubmit={(e) => {
         e.preventDefault();
         setToken(value.trim());
@@ -33,20 +35,35 @@ function TokenForm({ prominent, onSaved }: { prominent: boolean; onSaved(): void
         <input name="api-token" type="password" autoComplete="off" placeholder="Bearer token" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
       </label>
       <button type="submit" class="btn primary">
-        {prominent ? "Connect" : "Save"}
+        Connect
       </button>
     </form>
   );
 }
 
+const routeIndex = (): number | null => {
+  const m = /^#evse-(\d+)$/.exec(location.hash);
+  return m ? Number(m[1]) : null;
+};
+
 function App() {
   const [authNeeded, setAuthNeeded] = useState(false);
   const [epoch, setEpoch] = useState(0);
   const [evses, setEvses] = useState<EvseInfo[] | null>(null);
-  const [health, setHealth] = useState<Health | null>(null);
+  /** undefined: not asked yet (first paint); null: the last poll failed. */
+  const [health, setHealth] = useState<Health | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [route, setRoute] = useState<number | null>(routeIndex());
 
   useEffect(() => onAuthNeeded(setAuthNeeded), []);
+  useEffect(() => {
+    const onHash = () => {
+      setRoute(routeIndex());
+      window.scrollTo(0, 0);
+    };
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
 
   useEffect(() => {
     let stopped = false;
@@ -74,12 +91,14 @@ function App() {
   }, [epoch]);
 
   const reconnect = () => setEpoch((e) => e + 1);
-  const healthTone = health === null ? "bad" : health.status === "ok" ? "ok" : "bad";
+  const healthTone = health === undefined ? "idle" : health === null ? "bad" : health.status === "ok" ? "ok" : "bad";
+  const healthText = health === undefined ? "connecting" : health === null ? "unreachable" : health.status === "ok" ? "healthy" : health.status.replaceAll("_", " ");
+  const detail = evses && (evses.length === 1 ? evses[0] : evses.find((e) => e.index === route));
 
   return (
     <>
       <header class="topbar">
-        <div class="brand">
+        <a class="brand" href="#">
           <svg viewBox="0 0 24 24" aria-hidden="true" class="logo">
             <path d="M13 2 4 14h6l-1 8 9-12h-6l1-8z" />
           </svg>
@@ -87,12 +106,24 @@ function App() {
             <div class="brand-name">evse-manager</div>
             <div class="brand-sub">Charging kernel dashboard{health ? ` · v${health.version}` : ""}</div>
           </div>
-        </div>
+        </a>
         <div class="topbar-right">
+          {authNeeded ? null : <ConnectionBadges key={epoch} />}
           <span class={`health ${healthTone}`} data-health>
-            {health === null ? "unreachable" : health.status === "ok" ? "healthy" : health.status.replaceAll("_", " ")}
+            {healthText}
           </span>
-          {authNeeded ? null : <TokenForm prominent={false} onSaved={reconnect} />}
+          {!authNeeded && getToken() !== "" ? (
+            <button
+              type="button"
+              class="btn ghost"
+              onClick={() => {
+                setToken("");
+                reconnect();
+              }}
+            >
+              Forget token
+            </button>
+          ) : null}
         </div>
       </header>
       <main>
@@ -104,14 +135,21 @@ function App() {
               sent as <code>Authorization: Bearer</code>.
             </p>
             {getToken() !== "" ? <p class="bad-text">The server refused the token this tab holds; enter the current one.</p> : null}
-            <TokenForm prominent onSaved={reconnect} />
+            <TokenForm onSaved={reconnect} />
           </section>
         ) : loadError ? (
           <p class="card bad-text">Could not load the EVSE list: {loadError}</p>
         ) : evses === null ? (
           <p class="muted">Loading…</p>
+        ) : detail ? (
+          <EvsePanel
+            key={`${epoch}-${detail.index}`}
+            index={detail.index}
+            evseId={detail.evse_id}
+            onBack={evses.length > 1 ? () => (location.hash = "") : undefined}
+          />
         ) : (
-          evses.map((e) => <EvsePanel key={`${epoch}-${e.index}`} index={e.index} evseId={e.evse_id} />)
+          <Overview key={epoch} evses={evses} />
         )}
       </main>
     </>

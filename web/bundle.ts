@@ -10,6 +10,8 @@ export interface DashboardAssets {
   html: string;
   css: string;
   js: string;
+  /** The page's icon (SVG), also served as /favicon.ico for clients that ask for that name. */
+  icon: string;
 }
 
 export function bundleDashboard(): DashboardAssets {
@@ -21,9 +23,12 @@ export function bundleDashboard(): DashboardAssets {
   if (build.exitCode !== 0) {
     throw new Error(`dashboard bundle failed (bun build web/app.tsx):\n${build.stderr.toString()}`);
   }
+  // uPlot's stylesheet goes first so the page's own rules can override it.
+  const uplotCss = readFileSync(join(dir, "..", "node_modules", "uplot", "dist", "uPlot.min.css"), "utf8");
   return {
     html: readFileSync(join(dir, "index.html"), "utf8"),
-    css: readFileSync(join(dir, "style.css"), "utf8"),
+    css: `${uplotCss}\n${readFileSync(join(dir, "style.css"), "utf8")}`,
     js: build.stdout.toString(),
+    icon: readFileSync(join(dir, "icon.svg"), "utf8"),
   };
 }

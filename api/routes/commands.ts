@@ -1,34 +1,45 @@
-// POST …/{i}/commands/{name}: arguments checked against interface.md (COMMAND_ARGS), then handed
-// to the kernel. Refusals come before the kernel sees anything, so bad input changes nothing.
-import { Hono } from "hono";
+// POST …/{i}/commands/{name}: the body is read by the contract's rules, then api/run-command.ts
+// checks the arguments against interface.md (COMMAND_ARGS) and hands them to the kernel (the MQTT
+// cmd topics share it). One route for Hono, one OpenAPI operation per command, each with its own
+// argument and result schema.
 import * as v from "valibot";
-import { COMMAND_NAMES, KernelNotStartedError, type CommandName } from "../../core/kernel-api.ts";
-import { COMMAND_ARGS } from "../../core/types/index.ts";
-import { readJsonObject } from "../body.ts";
-import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
-import { ApiError, notFound, validationError } from "../errors.ts";
+import { COMMAND_NAMES, type CommandName } from "../../core/kernel-api.ts";
+import { COMMAND_ARGS, COMMAND_RESULTS } from "../../core/types/index.ts";
+import { route, type Route } from "../route.ts";
+import { runCommand } from "../run-command.ts";
 
-const isCommand = (name: string): name is CommandName => (COMMAND_NAMES as readonly string[]).includes(name);
+/** Commands the kernel answers before it has started (behavior.md §16.4). */
+const BEFORE_START: readonly CommandName[] = ["get_evse", "external_ready_to_start_charging"];
 
-export function commandsRoutes(ctx: ApiContext): Hono {
-  const r = new Hono();
-
-  r.post("/:i/commands/:name", async (c) => {
-    const evse = evseOf(ctx, c);
-    const name = c.req.param("name");
-    if (!isCommand(name)) throw notFound(`"${name}" is not a command of the evse_manager interface`);
-    const body = await readJsonObject(c);
-    const parsed = v.safeParse(COMMAND_ARGS[name] as v.GenericSchema, body, { abortEarly: false });
-    if (!parsed.success) throw validationError(`invalid arguments for ${name}`, parsed.issues);
-    try {
-      const result = await evse.kernel.command(name, parsed.output as Record<string, unknown>);
-      return c.json({ result: result === undefined ? null : result });
-    } catch (err) {
-      if (err instanceof KernelNotStartedError) throw new ApiError(409, "not_started", err.message);
-      throw err;
-    }
-  });
-  r.all("/:i/commands/:name", methodNotAllowed(["POST"]));
-
-  return r;
-}
+export const commandsRoutes: Route[] = [
+  route({
+    method: "POST",
+    path: "/api/v1/evses/{i}/commands/{name}",
+    operationId: "command",
+    summary: "A command of the evse_manager interface",
+    auth: true,
+    params: {
+      name: {
+        schema: v.picklist(COMMAND_NAMES),
+        description: "The command",
+        notFound: (name) => `"${name}" is not a command of the evse_manager interface`,
+      },
+    },
+    responses: {},
+    variants: {
+      param: "name",
+      each: COMMAND_NAMES.map((name) => ({
+        value: name,
+        operationId: name,
+        summary: `evse_manager command ${name} (arguments and result as in EVerest evse_manager 2025.1.0)`,
+        body: { schema: COMMAND_ARGS[name] as v.GenericSchema, what: `invalid arguments for ${name}`, required: false },
+        responses: {
+          "200": { description: "The command's result", schema: v.strictObject({ result: COMMAND_RESULTS[name] as v.GenericSchema }) },
+          ...(BEFORE_START.includes(name) ? {} : { "409": { description: "The kernel has not started yet" } }),
+        },
+      })),
+    },
+    // The name was checked (404) before the body is read; runCommand validates with COMMAND_ARGS.
+    handler: () => async (c, { evse, param, json }) => c.json(await runCommand(evse.kernel, param("name"), await json())),
+  }),
+];

@@ -1,8 +1,8 @@
 // GET /docs: the API reference, rendered on the server from the OpenAPI document (one
 // self-contained page, no script and nothing fetched from elsewhere), so it cannot disagree
 // with /openapi.json.
-import { Hono } from "hono";
-import { methodNotAllowed } from "../context.ts";
+import * as v from "valibot";
+import { route, type Route } from "../route.ts";
 
 type Json = Record<string, unknown>;
 
@@ -69,8 +69,9 @@ export function renderDocsHtml(doc: Json): string {
 body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:0 auto;padding:1rem 1.5rem;color:#222}
 code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f5f5f5;padding:.6rem;overflow:auto;max-height:30rem}
 .op{border-top:1px solid #ddd;padding-top:.3rem}.m{display:inline-block;min-width:4.5rem;font-weight:bold}
-.get{color:#06c}.post{color:#080}.delete{color:#b00}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-ul.index{columns:2;list-style:none;padding:0}a{text-decoration:none}.auth{color:#666;font-size:13px}
+.get{color:#06c}.post{color:#080}.delete{color:#b00}table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td code{white-space:pre-wrap;overflow-wrap:anywhere}h3 code{overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}
+ul.index{columns:2 22rem;list-style:none;padding:0;overflow-wrap:anywhere}a{text-decoration:none}.auth{color:#666;font-size:13px}
 </style></head><body>
 <h1>${esc(String(info.title ?? "API"))} <small>${esc(String(info.version ?? ""))}</small></h1>
 <p>${esc(String(info.description ?? ""))}. Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI ${esc(String(doc.openapi ?? ""))}).</p>
@@ -82,11 +83,38 @@ ${components.join("\n")}
 `;
 }
 
-/** `doc` is asked for on the first request only: rendering is not start-up work. */
-export function docsRoutes(doc: () => object): Hono {
-  const r = new Hono();
-  let html: string | null = null;
-  r.get("/docs", (c) => c.html((html ??= renderDocsHtml(doc() as Json))));
-  r.all("/docs", methodNotAllowed(["GET"]));
-  return r;
+/** Only the frame: the rest is described by the OpenAPI 3.1 specification itself. */
+const OpenApiDocumentSchema = v.pipe(
+  v.looseObject({ openapi: v.string(), info: v.looseObject({ title: v.string(), version: v.string() }), paths: v.looseObject({}) }),
+  v.description("An OpenAPI 3.1 document"),
+);
+
+/**
+ * GET /openapi.json and GET /docs. `document` is asked for on the first request only: converting
+ * every schema and rendering the page is not start-up work.
+ */
+export function docsRoutes(document: (version: string) => Json): Route[] {
+  return [
+    route({
+      method: "GET",
+      path: "/openapi.json",
+      operationId: "getOpenApi",
+      summary: "This document (no token needed)",
+      auth: false,
+      responses: { "200": { description: "OpenAPI 3.1", schema: OpenApiDocumentSchema } },
+      handler: (ctx) => (c) => c.json(document(ctx.version)),
+    }),
+    route({
+      method: "GET",
+      path: "/docs",
+      operationId: "getDocs",
+      summary: "API reference: this document as one HTML page (no token needed)",
+      auth: false,
+      responses: { "200": { description: "HTML", media: "text/html", schema: v.string() } },
+      handler: (ctx) => {
+        let html: string | null = null;
+        return (c) => c.html((html ??= renderDocsHtml(document(ctx.version))));
+      },
+    }),
+  ];
 }

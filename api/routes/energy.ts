@@ -1,22 +1,20 @@
 // POST …/{i}/energy/enforce_limits: what an energy manager sends (interface.md EnforcedLimits).
-import { Hono } from "hono";
 import * as v from "valibot";
 import { EnforcedLimitsSchema } from "../../core/types/index.ts";
-import { readJsonObject } from "../body.ts";
-import { evseOf, methodNotAllowed, type ApiContext } from "../context.ts";
-import { validationError } from "../errors.ts";
+import { route, type Route } from "../route.ts";
 
-export function energyRoutes(ctx: ApiContext): Hono {
-  const r = new Hono();
-
-  r.post("/:i/energy/enforce_limits", async (c) => {
-    const evse = evseOf(ctx, c);
-    const parsed = v.safeParse(EnforcedLimitsSchema, await readJsonObject(c), { abortEarly: false });
-    if (!parsed.success) throw validationError("invalid EnforcedLimits", parsed.issues);
-    await evse.kernel.enforceLimits(parsed.output);
-    return c.json({ result: null });
-  });
-  r.all("/:i/energy/enforce_limits", methodNotAllowed(["POST"]));
-
-  return r;
-}
+export const energyRoutes: Route[] = [
+  route({
+    method: "POST",
+    path: "/api/v1/evses/{i}/energy/enforce_limits",
+    operationId: "enforceLimits",
+    summary: "Apply limits from an energy manager",
+    auth: true,
+    body: { schema: EnforcedLimitsSchema, what: "invalid EnforcedLimits" },
+    responses: { "200": { description: "Applied", schema: v.strictObject({ result: v.null() }) } },
+    handler: () => async (c, { evse, body }) => {
+      await evse.kernel.enforceLimits(await body());
+      return c.json({ result: null });
+    },
+  }),
+];

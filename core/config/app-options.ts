@@ -2,6 +2,9 @@
 // level of the file also when an `evses:` list is given.
 import * as v from "valibot";
 import { int } from "../types/schema-helpers.ts";
+import { AuthOptionsSchema, OcppOptionsSchema } from "./ocpp-options.ts";
+import { ControlOptionsSchema, SiteOptionsSchema } from "./site-options.ts";
+import { MqttOptionsSchema } from "./mqtt-options.ts";
 
 export const ApiOptionsSchema = v.strictObject({
   // An empty token counts as not set (http-api.md); parseConfig drops it.
@@ -37,6 +40,11 @@ export const GLOBAL_ENTRIES = {
   storage: v.optional(StorageOptionsSchema, () => ({})),
   log_format: v.optional(v.picklist(["text", "json"]), "text"),
   update: v.optional(UpdateOptionsSchema, () => ({})),
+  ocpp: v.optional(OcppOptionsSchema, () => ({})),
+  auth: v.optional(AuthOptionsSchema, () => ({})),
+  control: v.optional(ControlOptionsSchema, () => ({})),
+  site: v.optional(SiteOptionsSchema, () => ({})),
+  mqtt: v.optional(MqttOptionsSchema, () => ({})),
 } as const;
 
 export type GlobalOptionName = keyof typeof GLOBAL_ENTRIES;

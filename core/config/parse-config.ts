@@ -6,7 +6,10 @@ import { issueMessage, issuePath } from "../types/schema-helpers.ts";
 import { GLOBAL_ENTRIES } from "./app-options.ts";
 import { ConfigError, type ConfigProblem } from "./config-error.ts";
 import { expandDottedKeys } from "./dotted-keys.ts";
+import type { MqttConfig } from "./mqtt-options.ts";
 import { EVSE_ENTRIES, EvseConfigSchema, type EvseConfig } from "./evse-options.ts";
+import type { AuthOptions, OcppOptions } from "./ocpp-options.ts";
+import type { ControlOptions, SiteOptions } from "./site-options.ts";
 
 const SingleEvseFileSchema = v.strictObject({ ...GLOBAL_ENTRIES, ...EVSE_ENTRIES });
 
@@ -21,6 +24,11 @@ export interface AppConfig {
   storage: { path: string };
   log_format: "text" | "json";
   update: { public_key?: string; max_size_mb: number; health_timeout_s: number };
+  ocpp: OcppOptions;
+  auth: AuthOptions;
+  control: ControlOptions;
+  site: SiteOptions;
+  mqtt: MqttConfig;
   evses: EvseConfig[];
 }
 
@@ -62,12 +70,12 @@ export function parseConfig(raw: unknown, source: string): AppConfig {
   } else {
     const result = v.safeParse(SingleEvseFileSchema, expanded);
     if (!result.success) throw new ConfigError(source, problemsOf(result.issues, false));
-    const { api, board, storage, log_format, update, ...evse } = result.output;
-    global = { api, board, storage, log_format, update };
+    const { api, board, storage, log_format, update, control, site, mqtt, ocpp, auth, ...evse } = result.output;
+    global = { api, board, storage, log_format, update, control, site, mqtt, ocpp, auth };
     evses = [evse];
   }
 
   const api: AppConfig["api"] = { host: global.api.host, port: global.api.port };
   if (global.api.token !== undefined && global.api.token !== "") api.token = global.api.token;
-  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, evses };
+  return { api, board: global.board, storage: global.storage, log_format: global.log_format, update: global.update, control: global.control, site: global.site, mqtt: global.mqtt, ocpp: global.ocpp, auth: global.auth, evses };
 }

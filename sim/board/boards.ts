@@ -59,6 +59,7 @@ async function attach(init: SimulatedBoardInit, spawn: () => Worker): Promise<Si
       view: view.sab,
       options,
       startPluggedIn: init.startPluggedIn,
+      ...(init.startMeter ? { startMeter: init.startMeter } : {}),
       bench: init.bench,
     });
   } catch (err) {

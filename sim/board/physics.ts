@@ -366,6 +366,17 @@ export class SimBoard {
     this.#i[3] = this.#nSet * this.#noise;
   }
 
+  /** Start-up only: the accumulators where the previous process left them (Wh per phase), so a
+   *  restart without a plug-in does not take the reading back to 0. The next A→B resets as usual. */
+  restoreMeter(importWh: readonly number[], exportWh: readonly number[]): void {
+    for (let k = 0; k < 3; k++) {
+      const imp = importWh[k] ?? 0;
+      const exp = exportWh[k] ?? 0;
+      this.#importWh[k] = Number.isFinite(imp) && imp > 0 ? imp : 0;
+      this.#exportWh[k] = Number.isFinite(exp) && exp > 0 ? exp : 0;
+    }
+  }
+
   #resetMeter(): void {
     for (let k = 0; k < 3; k++) {
       this.#importWh[k] = 0;

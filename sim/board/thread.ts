@@ -23,6 +23,8 @@ export interface SimThreadInit {
   options: SimBoardOptions;
   /** keep_plug_state_across_restart: start with the car plugged in (PLUGGED_IN, CP B). */
   startPluggedIn?: boolean;
+  /** The meter's accumulators (Wh per phase L1–L3) as the previous process left them. */
+  startMeter?: { import_Wh: number[]; export_Wh: number[] };
   /** Bench mode: no steps and no car; the bench drives the board through bench(). */
   bench?: boolean;
 }
@@ -41,6 +43,7 @@ class SimUnit {
     this.out = new SimViewBuffer(init.view);
     this.port = new BoardEnd(init.link);
     this.board = new SimBoard(init.options, performance.now());
+    if (init.startMeter) this.board.restoreMeter(init.startMeter.import_Wh, init.startMeter.export_Wh);
     this.car = new Car(init.startPluggedIn ? { initial: "PLUGGED_IN" } : {});
     this.bench = init.bench === true;
   }

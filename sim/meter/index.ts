@@ -6,6 +6,6 @@ export {
   SIM_METER_DEFAULT_ID,
   SimOcmfMeter,
 } from "./ocmf-meter.ts";
-export type { SimOcmfMeterOptions } from "./ocmf-meter.ts";
+export type { RegisterState, SimOcmfMeterOptions } from "./ocmf-meter.ts";
 export { decodeOcmfPublicKey, encodeOcmfPublicKey, verifyOcmfRecord } from "./ocmf-public-key.ts";
 export { NodeCryptoAdapter } from "./node-crypto-adapter.ts";

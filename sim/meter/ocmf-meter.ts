@@ -12,6 +12,10 @@
 // * stop_transaction("") cancels every running transaction and answers OK without signed values:
 //   a cancel is not a billing end, so nothing is signed.
 // * Pagination `PG` is one "T" counter for the meter, up by one per signed record.
+// * The signed reading is the meter's import register, which never goes back, as a real meter's
+//   does not: the board's `powermeter` restarts at 0 at every plug-in (simulation.md §2.7), so the
+//   register adds up those readings, and it continues from `register` after a restart (the caller
+//   persists registerState()).
 import { generateKeyPairSync, createPrivateKey } from "node:crypto";
 import { formatDate, type PayloadData, Signer, type SignatureMethodId } from "@road-labs/ocmf";
 import * as v from "valibot";
@@ -42,6 +46,14 @@ export interface SimOcmfMeterOptions {
   privateKeyPem?: string;
   /** Time of a reading that carries no usable timestamp; real time by default. */
   clock?: Clock;
+  /** Where the previous process left the register: `wh` when the board read `boardWh`. */
+  register?: RegisterState;
+}
+
+/** The import register in whole Wh, and the board reading (Wh since its last reset) it stood at. */
+export interface RegisterState {
+  wh: number;
+  boardWh: number;
 }
 
 interface OpenTransaction {
@@ -78,6 +90,9 @@ export class SimOcmfMeter implements MeterPort {
   readonly #signer = new Signer(new NodeCryptoAdapter());
   readonly #open = new Map<string, OpenTransaction>();
   #page = 0;
+  /** Register = #base + the board's reading; a reading below the last one is a board reset. */
+  #base = 0;
+  #lastBoardWh = 0;
 
   constructor(opts: SimOcmfMeterOptions) {
     this.meterId = opts.meterId ?? SIM_METER_DEFAULT_ID;
@@ -86,6 +101,27 @@ export class SimOcmfMeter implements MeterPort {
     this.#clock = opts.clock ?? { now: () => Date.now() };
     this.#key = loadPrivateKey(opts.privateKeyPem);
     this.#publicKey = encodeOcmfPublicKey(this.#key.getPublicKey());
+    const r = opts.register;
+    if (r !== undefined) {
+      if (!(Number.isFinite(r.wh) && Number.isFinite(r.boardWh) && r.boardWh >= 0 && r.wh >= r.boardWh)) {
+        throw new Error(`register: wh must be ≥ boardWh ≥ 0, got ${JSON.stringify(r)}`);
+      }
+      this.#base = Math.round(r.wh) - Math.round(r.boardWh);
+      this.#lastBoardWh = Math.round(r.boardWh);
+    }
+  }
+
+  /** Call with every board reading: the register counts across the board's resets. */
+  observe(reading: Powermeter): void {
+    const wh = Math.round(reading.energy_Wh_import.total);
+    if (!Number.isFinite(wh) || wh < 0) return;
+    if (wh < this.#lastBoardWh) this.#base += this.#lastBoardWh;
+    this.#lastBoardWh = wh;
+  }
+
+  /** What to persist for the next process (the `register` option). */
+  registerState(): RegisterState {
+    return { wh: this.#base + this.#lastBoardWh, boardWh: this.#lastBoardWh };
   }
 
   /** The value of `powermeter_public_key_ocmf`: hex DER SubjectPublicKeyInfo (ocmf-public-key.ts). */
@@ -155,8 +191,9 @@ export class SimOcmfMeter implements MeterPort {
     if (latest === null) return null;
     const parsed = Date.parse(latest.timestamp);
     const at = new Date(Number.isNaN(parsed) ? this.#clock.now() : parsed);
+    this.observe(latest); // a caller that never observes still gets the register of what it read
     // Whole Wh as kWh: at most three decimals, which JSON writes exactly as it is signed.
-    return { at, kWh: Math.round(latest.energy_Wh_import.total) / 1000 };
+    return { at, kWh: this.registerState().wh / 1000 };
   }
 
   /** Takes the next page at call time, so records are numbered in the order they were asked for. */

@@ -42,16 +42,16 @@ export function CarPanel({ index, sim, act, busy }: { index: number; sim: SimSta
         <span class="unit">A</span>
       </div>
       <div class="btn-row">
-        <button type="button" class="btn primary" disabled={off} onClick={() => act("Plug in", fresh(`sleep 1;iec_wait_pwr_ready;sleep 1;${draw};${HOLD}`))}>
+        <button type="button" class="btn primary" disabled={off} onClick={() => act({ verb: "Plug in", done: `Car plugged in; it will draw ${current} A on ${phases} phase${phases === "1" ? "" : "s"} once offered` }, fresh(`sleep 1;iec_wait_pwr_ready;sleep 1;${draw};${HOLD}`))}>
           Plug in
         </button>
-        <button type="button" class="btn" disabled={off} onClick={() => act(`Charge at ${current} A`, car(true, `${draw};${HOLD}`))}>
+        <button type="button" class="btn" disabled={off} onClick={() => act({ verb: `Charge at ${current} A`, done: `Car draws up to ${current} A on ${phases} phase${phases === "1" ? "" : "s"}` }, car(true, `${draw};${HOLD}`))}>
           Charge at {current} A
         </button>
-        <button type="button" class="btn" disabled={off} onClick={() => act("Car pause", car(true, `pause;${HOLD}`))}>
+        <button type="button" class="btn" disabled={off} onClick={() => act({ verb: "Pause car", done: "Car paused (CP B)" }, car(true, `pause;${HOLD}`))}>
           Pause car
         </button>
-        <button type="button" class="btn danger" disabled={off} onClick={() => act("Unplug", car(true, "unplug"))}>
+        <button type="button" class="btn danger" disabled={off} onClick={() => act({ verb: "Unplug", done: "Car unplugged" }, car(true, "unplug"))}>
           Unplug
         </button>
       </div>
@@ -60,13 +60,13 @@ export function CarPanel({ index, sim, act, busy }: { index: number; sim: SimSta
         <textarea name="car-script" rows={2} spellcheck={false} value={script} onInput={(e) => setScript(e.currentTarget.value)} />
       </label>
       <div class="btn-row">
-        <button type="button" class="btn" disabled={off} onClick={() => act("Run script", fresh(script))}>
+        <button type="button" class="btn" disabled={off} onClick={() => act({ verb: "Run script", done: "Script started from an unplugged car" }, fresh(script))}>
           Run (fresh)
         </button>
-        <button type="button" class="btn" disabled={off} onClick={() => act("Run script", car(true, script))}>
+        <button type="button" class="btn" disabled={off} onClick={() => act({ verb: "Run script", done: "Script started from the car's present state" }, car(true, script))}>
           Run (continue)
         </button>
-        <button type="button" class="btn" disabled={off} onClick={() => act("Stop script", () => api(evsePath(index, "sim/car"), { method: "DELETE" }))}>
+        <button type="button" class="btn" disabled={off} onClick={() => act({ verb: "Stop script", done: "Script stopped; the car stays as it is" }, () => api(evsePath(index, "sim/car"), { method: "DELETE" }))}>
           Stop script
         </button>
       </div>

@@ -1,5 +1,7 @@
 /** @jsxImportSource preact */
-// Active errors of the EVSE (GET …/errors), as raised by the kernel, the board or the meter.
+// Active errors of the EVSE (the `errors` messages of the event stream), as raised by the kernel,
+// the board or the meter: what is wrong in words first, the error's own description, then its type.
+import { errorInWords, isBlocking } from "./evse-status.ts";
 import { clock } from "./format.ts";
 import type { ActiveError } from "./use-evse.ts";
 
@@ -14,13 +16,17 @@ export function ErrorsList({ errors }: { errors: ActiveError[] }) {
       ) : (
         <ul>
           {errors.map((e) => (
-            <li key={`${e.type}/${e.sub_type ?? ""}`}>
-              <strong>{e.type}</strong>
-              {e.sub_type ? <span class="muted"> ({e.sub_type})</span> : null}
+            <li key={`${e.type}/${e.sub_type ?? ""}`} class={isBlocking(e) ? "blocking" : "minor"}>
+              <strong>{errorInWords(e)}</strong>
+              {e.message && e.message !== errorInWords(e) ? <div class="small">{e.message}</div> : null}
+              <div class="muted small mono wrap">
+                {e.type}
+                {e.sub_type ? ` (${e.sub_type})` : ""}
+              </div>
               <div class="muted small">
                 {e.severity}
+                {isBlocking(e) ? " · stops charging" : " · does not stop charging"}
                 {e.timestamp ? ` · since ${clock(e.timestamp)}` : ""}
-                {e.message ? ` · ${e.message}` : ""}
               </div>
             </li>
           ))}

@@ -5,7 +5,8 @@
 import { authHeaders, noteUnauthorized } from "./api.ts";
 
 export interface StreamMessage {
-  id: number;
+  /** null for messages that are not publications (the `errors` list): they move no Last-Event-ID. */
+  id: number | null;
   event: string;
   data: unknown;
 }
@@ -27,6 +28,7 @@ export async function followEvents(url: string, callbacks: StreamCallbacks, sign
       callbacks.onStatus(true);
       let first = true;
       await readSse(res.body, (m) => {
+        if (m.id === null) return callbacks.onMessage(m, false);
         const fresh = first && lastId > 0 && m.id <= lastId;
         first = false;
         lastId = m.id;
@@ -45,7 +47,7 @@ async function readSse(body: ReadableStream<Uint8Array>, deliver: (m: StreamMess
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  let id = 0;
+  let id: number | null = null;
   let event = "message";
   let data: string[] = [];
   for (;;) {
@@ -69,6 +71,7 @@ async function readSse(body: ReadableStream<Uint8Array>, deliver: (m: StreamMess
         }
         event = "message";
         data = [];
+        id = null;
         continue;
       }
       if (line.startsWith(":")) continue;

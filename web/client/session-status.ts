@@ -1,6 +1,7 @@
-// What the EVSE is doing, derived from its session events alone (the interface has no "state"
-// variable): enabled or not, in a session or not, which charging phase, reserved or not, and the
-// meter reading at transaction start so the page can show the energy of this session.
+// What the session events say (the interface has no "state" variable): enabled or not, in a
+// session or not, which charging phase, reserved or not, and the meter reading at transaction
+// start so the page can show the energy of this session. The status the page shows combines this
+// with the board and the errors (evse-status.ts).
 import { energy } from "./format.ts";
 
 export interface SessionEvent {
@@ -9,8 +10,6 @@ export interface SessionEvent {
   timestamp: string;
   [key: string]: unknown;
 }
-
-export type Tone = "ok" | "active" | "wait" | "warn" | "bad" | "idle";
 
 export interface EvseStatus {
   enabled: boolean;
@@ -100,17 +99,6 @@ export function applySessionEvent(s: EvseStatus, e: SessionEvent): EvseStatus {
       return phase ? { ...s, inSession: true, phase } : s;
     }
   }
-}
-
-export function statusLabel(s: EvseStatus): { label: string; tone: Tone } {
-  if (!s.enabled) return { label: "Disabled", tone: "bad" };
-  if (!s.inSession) return s.reserved ? { label: "Reserved", tone: "wait" } : { label: "Available", tone: "idle" };
-  const tone: Tone =
-    s.phase === "Charging" ? "active"
-    : s.phase.startsWith("Paused") || s.phase === "Waiting for energy" || s.phase === "Plug-in timeout" ? "warn"
-    : s.phase === "Finished" ? "ok"
-    : "wait";
-  return { label: s.phase, tone };
 }
 
 /** One line of detail for the event log: the payload fields a person looks for. */

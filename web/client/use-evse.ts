@@ -1,9 +1,10 @@
-// Everything one EVSE panel shows, kept live: the variables and session events from the event
-// stream, the simulated board (polled; absent on a real board) and the active errors (polled,
-// errors are not variables and so are not on the stream).
+// Everything one EVSE view shows, kept live: the variables, session events and active errors from
+// the event stream (filtered with ?types= to what the view needs), and the simulated board
+// (polled; absent on a real board).
 import { useEffect, useReducer, useState } from "preact/hooks";
 import { api, evsePath } from "./api.ts";
 import { followEvents, type StreamMessage } from "./event-stream.ts";
+export { DETAIL_TYPES, OVERVIEW_TYPES } from "./stream-types.ts";
 import { applySessionEvent, initialStatus, type EvseStatus, type SessionEvent } from "./session-status.ts";
 
 export interface SimState {
@@ -34,17 +35,24 @@ interface StreamState {
   vars: Record<string, unknown>;
   status: EvseStatus;
   log: LogEntry[];
+  /** null until the stream has sent the list. */
+  errors: ActiveError[] | null;
 }
 
 const LOG_LIMIT = 300;
-const emptyStream: StreamState = { vars: {}, status: initialStatus, log: [] };
+const emptyStream: StreamState = { vars: {}, status: initialStatus, log: [], errors: null };
+
 
 function reduce(state: StreamState, batch: { message: StreamMessage; fresh: boolean }[]): StreamState {
   let next = state;
   for (const { message, fresh } of batch) {
-    if (fresh) next = emptyStream;
+    if (fresh) next = { ...emptyStream, errors: next.errors };
+    if (message.event === "errors") {
+      next = { ...next, errors: Array.isArray(message.data) ? (message.data as ActiveError[]) : [] };
+      continue;
+    }
     const vars = { ...next.vars, [message.event]: message.data };
-    if (message.event !== "session_event") {
+    if (message.event !== "session_event" || message.id === null) {
       next = { ...next, vars };
       continue;
     }
@@ -55,25 +63,26 @@ function reduce(state: StreamState, batch: { message: StreamMessage; fresh: bool
       continue;
     }
     const log = [{ id: message.id, event: ev }, ...next.log].slice(0, LOG_LIMIT);
-    next = { vars, status: applySessionEvent(next.status, ev), log };
+    next = { ...next, vars, status: applySessionEvent(next.status, ev), log };
   }
   return next;
 }
 
-export interface EvseLive extends StreamState {
+export interface EvseLive extends Omit<StreamState, "errors"> {
   connected: boolean;
   /** undefined while unknown, null on a real board. */
   sim: SimState | null | undefined;
   errors: ActiveError[];
-  refresh(): void;
+  /** False until the stream has delivered its first messages (the page says "Loading…", not "unreachable"). */
+  loaded: boolean;
 }
 
-export function useEvse(index: number): EvseLive {
+/** `types`: the stream filter, variable names and `errors`. */
+export function useEvse(index: number, types: readonly string[]): EvseLive {
   const [stream, dispatch] = useReducer(reduce, emptyStream);
   const [connected, setConnected] = useState(false);
   const [sim, setSim] = useState<SimState | null | undefined>(undefined);
-  const [errors, setErrors] = useState<ActiveError[]>([]);
-  const [tick, setTick] = useState(0);
+  const key = types.join(",");
 
   useEffect(() => {
     const abort = new AbortController();
@@ -87,7 +96,7 @@ export function useEvse(index: number): EvseLive {
       dispatch(batch);
     };
     void followEvents(
-      evsePath(index, "events"),
+      `${evsePath(index, "events")}?types=${key}`,
       {
         onMessage(message, fresh) {
           pending.push({ message, fresh });
@@ -101,23 +110,22 @@ export function useEvse(index: number): EvseLive {
       abort.abort();
       if (frame !== 0) cancelAnimationFrame(frame);
     };
-  }, [index]);
+  }, [index, key]);
 
   useEffect(() => {
     let stopped = false;
     let simulated = true;
     const poll = async () => {
-      const [simResult, errorsResult] = await Promise.allSettled([
-        simulated ? api<SimState>(evsePath(index, "sim")) : Promise.resolve(null),
-        api<ActiveError[]>(evsePath(index, "errors")),
-      ]);
-      if (stopped) return;
-      if (simResult.status === "fulfilled") setSim(simResult.value);
-      else if ((simResult.reason as { status?: number }).status === 409) {
-        simulated = false;
-        setSim(null);
+      if (!simulated) return;
+      try {
+        const s = await api<SimState>(evsePath(index, "sim"));
+        if (!stopped) setSim(s);
+      } catch (err) {
+        if (!stopped && (err as { status?: number }).status === 409) {
+          simulated = false;
+          setSim(null);
+        }
       }
-      if (errorsResult.status === "fulfilled") setErrors(errorsResult.value);
     };
     void poll();
     const timer = setInterval(poll, 1000);
@@ -126,7 +134,7 @@ export function useEvse(index: number): EvseLive {
       clearInterval(timer);
     };
     // A new session event usually means the board changed too: look now, not at the next tick.
-  }, [index, tick, stream.log[0]?.id]);
+  }, [index, stream.log[0]?.id]);
 
-  return { ...stream, connected, sim, errors, refresh: () => setTick((t) => t + 1) };
+  return { vars: stream.vars, status: stream.status, log: stream.log, errors: stream.errors ?? [], connected, sim, loaded: stream.errors !== null };
 }

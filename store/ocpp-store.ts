@@ -1,0 +1,126 @@
+// What OCPP keeps across restarts (migration 3): the transaction-message queue of ocpp.md §8, the
+// mapping of our local transaction ids to the CSMS's transactionId, and a process-wide key-value
+// table. Every call is one SQLite statement (or transaction) and durable when it returns.
+import type { Database } from "bun:sqlite";
+
+export interface QueuedMessage {
+  id: number;
+  action: string;
+  payload: unknown;
+  /** Local transaction id the message belongs to; null for none. */
+  tx: number | null;
+  attempts: number;
+}
+
+export interface OcppTransactionRow {
+  local: number;
+  uuid: string;
+  evse: number;
+  csms_id: number | null;
+}
+
+export interface GlobalKv {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+}
+
+export interface OcppStore {
+  readonly kv: GlobalKv;
+  readonly queue: {
+    push(action: string, payload: unknown, tx: number | null): number;
+    /** Oldest first. */
+    all(): QueuedMessage[];
+    remove(id: number): void;
+    setAttempts(id: number, attempts: number): void;
+    count(): number;
+  };
+  readonly transactions: {
+    /** A new local id for the session `uuid` on `evse` (the same id again for a known uuid). */
+    open(uuid: string, evse: number): number;
+    byUuid(uuid: string): OcppTransactionRow | null;
+    byLocal(local: number): OcppTransactionRow | null;
+    byCsmsId(csmsId: number): OcppTransactionRow | null;
+    setCsmsId(local: number, csmsId: number): void;
+    /** Forgets transactions that have no message left in the queue, except `keep`. */
+    prune(keep: number[]): void;
+  };
+}
+
+export function prepareOcppStore(db: Database): OcppStore {
+  const kvGet = db.query<{ value: string }, { key: string }>("SELECT value FROM kv WHERE key = $key");
+  const kvSet = db.query<never, { key: string; value: string }>(
+    "INSERT INTO kv (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
+  );
+  const kvDelete = db.query<never, { key: string }>("DELETE FROM kv WHERE key = $key");
+  const qPush = db.query<{ id: number }, { action: string; payload: string; tx: number | null }>(
+    "INSERT INTO ocpp_queue (action, payload, tx) VALUES ($action, $payload, $tx) RETURNING id",
+  );
+  const qAll = db.query<{ id: number; action: string; payload: string; tx: number | null; attempts: number }, []>("SELECT * FROM ocpp_queue ORDER BY id");
+  const qRemove = db.query<never, { id: number }>("DELETE FROM ocpp_queue WHERE id = $id");
+  const qAttempts = db.query<never, { id: number; attempts: number }>("UPDATE ocpp_queue SET attempts = $attempts WHERE id = $id");
+  const qCount = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM ocpp_queue");
+  const txInsert = db.query<{ local: number }, { uuid: string; evse: number }>(
+    "INSERT INTO ocpp_transactions (uuid, evse) VALUES ($uuid, $evse) ON CONFLICT (uuid) DO UPDATE SET evse = evse RETURNING local",
+  );
+  const txByUuid = db.query<OcppTransactionRow, { uuid: string }>("SELECT * FROM ocpp_transactions WHERE uuid = $uuid");
+  const txByLocal = db.query<OcppTransactionRow, { local: number }>("SELECT * FROM ocpp_transactions WHERE local = $local");
+  const txByCsms = db.query<OcppTransactionRow, { csms: number }>("SELECT * FROM ocpp_transactions WHERE csms_id = $csms ORDER BY local DESC LIMIT 1");
+  const txSetCsms = db.query<never, { local: number; csms: number }>("UPDATE ocpp_transactions SET csms_id = $csms WHERE local = $local");
+  const txAll = db.query<{ local: number }, []>("SELECT local FROM ocpp_transactions WHERE local NOT IN (SELECT tx FROM ocpp_queue WHERE tx IS NOT NULL)");
+  const txDelete = db.query<never, { local: number }>("DELETE FROM ocpp_transactions WHERE local = $local");
+
+  return {
+    kv: {
+      get(key) {
+        const row = kvGet.get({ key });
+        if (!row) return null;
+        try {
+          return JSON.parse(row.value) as unknown;
+        } catch {
+          return null;
+        }
+      },
+      set(key, value) {
+        const text = JSON.stringify(value);
+        if (text === undefined) throw new TypeError(`kv ${JSON.stringify(key)}: value is not JSON`);
+        kvSet.run({ key, value: text });
+      },
+      delete(key) {
+        kvDelete.run({ key });
+      },
+    },
+    queue: {
+      push(action, payload, tx) {
+        return qPush.get({ action, payload: JSON.stringify(payload), tx })!.id;
+      },
+      all() {
+        return qAll.all().map((r) => ({ id: r.id, action: r.action, payload: JSON.parse(r.payload) as unknown, tx: r.tx, attempts: r.attempts }));
+      },
+      remove(id) {
+        qRemove.run({ id });
+      },
+      setAttempts(id, attempts) {
+        qAttempts.run({ id, attempts });
+      },
+      count() {
+        return qCount.get()?.n ?? 0;
+      },
+    },
+    transactions: {
+      open(uuid, evse) {
+        return txInsert.get({ uuid, evse })!.local;
+      },
+      byUuid: (uuid) => txByUuid.get({ uuid }),
+      byLocal: (local) => txByLocal.get({ local }),
+      byCsmsId: (csms) => txByCsms.get({ csms }),
+      setCsmsId(local, csms) {
+        txSetCsms.run({ local, csms });
+      },
+      prune(keep) {
+        const spare = new Set(keep);
+        for (const { local } of txAll.all()) if (!spare.has(local)) txDelete.run({ local });
+      },
+    },
+  };
+}
