@@ -53,18 +53,6 @@ function hidAddonPlugin(prebuild: string): Bun.BunPlugin {
 }
 
 export async function compile(target: TargetName, outfile: string, info: BuildInfo): Promise<void> {
-  // Bun 1.3.14 under `bun test` fails the first Bun.build of a process with a spurious
-  // "Could not resolve" of a lazily imported module; the same build then succeeds.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await compileOnce(target, outfile, info);
-    } catch (err) {
-      if (attempt >= 2 || !/Could not resolve/.test(String(err))) throw err;
-    }
-  }
-}
-
-async function compileOnce(target: TargetName, outfile: string, info: BuildInfo): Promise<void> {
   const t = TARGETS[target];
   const result = await Bun.build({
     entrypoints: ENTRYPOINTS.map((e) => join(ROOT, e)),

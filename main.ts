@@ -44,7 +44,13 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
-  const [{ startBoard, releasePrespawned }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError, LocalLimitState }] = await Promise.all([import("./rt-worker/index.ts"), import("./store/index.ts")]);
+  const [{ startBoard, releasePrespawned, adoptOrSpawn, onEvery }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError, LocalLimitState }, { simulatedBoards }] = await Promise.all([
+    import("./rt-worker/index.ts"),
+    import("./store/index.ts"),
+    import("./sim/board/index.ts"),
+  ]);
+  // The simulated boards' one thread: the one launch.ts prespawned, if any.
+  const simulator = config.board === "sim" ? simulatedBoards(() => adoptOrSpawn("sim-board", 0)) : undefined;
   const logger = createLogger(config.log_format);
   // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
   // (store/open-safely.ts). The one refusal: a file another process holds (store/storage-lock.ts);
@@ -69,6 +75,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     const board = startBoard(
       { kind: config.board, index, sim: evseConfig.sim, hid: evseConfig.hid },
       {
+        simulator,
         ...(startPluggedIn ? { simStartPluggedIn: true } : {}),
         ...(meterLeft ? { simStartMeter: { import_Wh: meterLeft.import_Wh, export_Wh: meterLeft.export_Wh } } : {}),
       },
@@ -208,7 +215,8 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   site?.start();
 
   let ticking = false;
-  const ticker = setInterval(() => {
+  // On the board hosts' timer (rt-worker/host-ticker.ts): one wake-up of this thread for both.
+  const stopTicker = onEvery(TICK_MS, () => {
     if (ticking) return; // a slow pass is never stacked under the next one
     ticking = true;
     for (const watch of plugWatchers) watch();
@@ -216,7 +224,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
       .then(() => site?.rebalance())
       .catch((err) => logger.info(`tick failed: ${(err as Error).stack ?? err}`))
       .finally(() => (ticking = false));
-  }, TICK_MS);
+  });
 
   // MQTT and Home Assistant (integration.md §3–4): loaded only when a broker is configured.
   let mqtt: MqttBridge | null = null;
@@ -256,7 +264,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
       logger.info("shutdown did not finish in time; exiting");
       process.exit(code);
     }, SHUTDOWN_DEADLINE_MS);
-    clearInterval(ticker);
+    stopTicker();
     void server.stop();
     // Relays open and the record is written (kernel.shutdown) before the board threads stop.
     await Promise.allSettled(evses.map((e) => e.kernel.shutdown()));

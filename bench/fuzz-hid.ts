@@ -4,13 +4,14 @@
 // main-thread requests, time steps with or without a main heartbeat, and USB link drops.
 //
 // After every operation the output report the worker last sent is checked against an oracle that
-// decodes the board's reports independently of rt-worker/report-codec.ts (docs/board-protocol.md
+// decodes the board's reports independently of board-protocol/report-codec.ts (docs/board-protocol.md
 // §2-§4, §8): allow-power-on only while the latest accepted STATE is C or D, no diode fault, no
 // RCD trip, no PP loss on a socket, the board answering and the main thread beating; relays may
 // be newly allowed only with PWM on (board rule 2; the kernel's C1 hold of §7.1 may keep an
 // earlier permission over PWM off). Invalid reports must be counted, never thrown.
 import fc from "fast-check";
-import { dutyToAmps, cableAmps } from "../rt-worker/interlocks.ts";
+import { AMPACITIES } from "../board-protocol/index.ts";
+import { ampsForDuty, cableAmps } from "../core/pwm.ts";
 import { recordToInput } from "../rt-worker/board-inputs.ts";
 import { BOARD_SILENCE_MS, RtLoop } from "../rt-worker/rt-loop.ts";
 import {
@@ -26,8 +27,9 @@ import {
   Reject,
   StateFlag,
   type ControlReport,
-} from "../rt-worker/report-codec.ts";
-import { CpMode, MAIN_SILENCE_MS, REPORT_SIZE, Shm, type Requested } from "../rt-worker/shm-layout.ts";
+} from "../board-protocol/index.ts";
+import { CpMode, REPORT_SIZE } from "../board-protocol/index.ts";
+import { MAIN_SILENCE_MS, Shm, type Requested } from "../rt-worker/shm-layout.ts";
 import type { Transport, TransportSink } from "../rt-worker/transport/transport.ts";
 
 // ---- operations ---------------------------------------------------------------------------------
@@ -309,9 +311,9 @@ export class HidFuzzRig {
     if (t.sent === 0) fail("no output report yet");
     const allowed = (c.flags & ControlFlag.ALLOW_POWER_ON) !== 0;
     if (c.cpMode === CpMode.PWM && o.socket && o.haveState) {
-      const cap = cableAmps(o.ampacity, c.phases === 3);
+      const cap = cableAmps(AMPACITIES[o.ampacity] ?? "None", c.phases === 3);
       if (cap === 0) fail("PWM offered on a socket without cable coding");
-      if (dutyToAmps(c.duty) > cap + 1e-9) fail(`PWM ${c.duty} offers more than the ${cap} A cable`);
+      if (ampsForDuty(c.duty / 100) > cap + 1e-9) fail(`PWM ${c.duty} offers more than the ${cap} A cable`);
     }
     if (!allowed) {
       if (c.reason !== 0) fail("power reason set without permission");

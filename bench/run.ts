@@ -2,7 +2,9 @@
 // from the board switching CP from C to B until it receives the output report that withdraws
 // allow_power_on. Three cases: idle; while a separate process saturates an HTTP endpoint served
 // by this (main) thread; while this thread busy-loops 2 s at a time. Then the compiled binary's
-// start-up and memory (bench/startup.ts). The last line printed is one JSON object with the figures.
+// start-up and memory (bench/startup.ts), its idle cost with 1 and 8 EVSEs (bench/idle.ts) and its
+// HTTP throughput against a bare Bun.serve (bench/api.ts). The last line printed is one JSON object
+// with the figures.
 //
 // The real-time figures are taken in the engine mode the binary ships with (launch.ts): without
 // the JIT, unless BENCH_ENGINE=jit. That is fixed when a process starts, so they come from a child
@@ -10,9 +12,13 @@
 // JIT, so that the poller takes as little of the 2 cores as it can.
 import { join } from "node:path";
 import { startBoard } from "../rt-worker/index.ts";
+import { spawnThread } from "../rt-worker/prespawn.ts";
+import { simulatedBoards } from "../sim/board/boards.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
 import { INTERPRETER_ENV } from "../engine.ts";
 import { measureStartup } from "./startup.ts";
+import { measureIdle } from "./idle.ts";
+import { measureApi } from "./api.ts";
 
 const ENGINE = process.env.BENCH_ENGINE === "jit" ? "jit" : "interpreter";
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000);
@@ -46,7 +52,7 @@ interface Reaction {
 }
 
 async function measureReaction(): Promise<Reaction> {
-  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as any }, { simBench: true })) as BoardHost;
+  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as any }, { simBench: true, simulator: simulatedBoards(() => spawnThread("sim-board", 0)) })) as BoardHost;
   board.onInput(() => {});
   board.port.pwm_on(50);
   board.port.allow_power_on({ allow_power_on: true, reason: "FullPowerCharging" });
@@ -142,6 +148,12 @@ const { results, counters } = ENGINE === "interpreter" ? await reactionInChild()
 // 4. the compiled binary: exec to first 200 on /healthz and idle RSS, for 1, 2, 4 and 8 EVSEs.
 const startup = await measureStartup();
 log(`startup      ${JSON.stringify(startup.by_evses)}`);
+// 5. the compiled binary, idle: CPU over 20 s and RSS, 1 and 8 EVSEs.
+const idle = await measureIdle();
+log(`idle         ${JSON.stringify(idle)}`);
+// 6. the compiled binary's HTTP API against a bare Bun.serve, alternating runs.
+const api = await measureApi();
+log(`api          ${JSON.stringify(api)}`);
 log(
   JSON.stringify({
     rt_reaction_us: results,
@@ -151,6 +163,8 @@ log(
     startup_ms: startup.startup_ms,
     rss_mb: startup.rss_mb,
     startup,
+    idle: { ...idle, window_s: 20, target: { evses_1: { cpu_percent_of_one_core: 1.5, rss_mb: 50 }, evses_8: { cpu_percent_of_one_core: 4, rss_mb: 100 } } },
+    api: { ...api, target: { ratio: 0.7 } },
   }),
 );
 process.exit(0);

@@ -1,21 +1,11 @@
 // The cable's current limit from the proximity pilot (behavior.md §7.5), for Type 2 sockets.
 import type { BoardPort } from "./ports.ts";
+import { cableAmps } from "./pwm.ts";
 import type { Ampacity } from "./types/index.ts";
 
 /** Amperes for a PP ampacity; 0 = no cable. The 63/70 A coding is 70 A on a one-phase board [Q10]. */
 export function ampacityA(ampacity: Ampacity, maxPhaseCountImport: number | undefined): number {
-  switch (ampacity) {
-    case "A_13":
-      return 13;
-    case "A_20":
-      return 20;
-    case "A_32":
-      return 32;
-    case "A_63_3ph_70_1ph":
-      return maxPhaseCountImport === 1 ? 70 : 63;
-    case "None":
-      return 0;
-  }
+  return cableAmps(ampacity, maxPhaseCountImport !== 1);
 }
 
 /** The board's PP reading in amperes; 0 when it is unknown or the read fails (logged). */

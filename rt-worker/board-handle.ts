@@ -2,9 +2,12 @@
 // real-time worker. The kernel talks to `port` and listens with `onInput`; the API reads
 // `sim` (simulated board only) and `health`.
 import type { BoardInput, BoardPort } from "../core/ports.ts";
+import type { SimControl, SimOptions } from "../board-protocol/index.ts";
+
+export type { SimControl, SimOptions, SimState } from "../board-protocol/index.ts";
 
 export interface BoardOptions {
-  /** "sim": simulated board + car in their own thread; "hid": a real board over node-hid. */
+  /** "sim": simulated board + car (BoardInternals.simulator); "hid": a real board over node-hid. */
   kind: "sim" | "hid";
   /** 1-based EVSE index, used in thread names and logs. */
   index: number;
@@ -13,45 +16,11 @@ export interface BoardOptions {
   sim?: SimOptions;
 }
 
-export interface SimOptions {
-  max_current_A_import: number; // default 32
-  connector_type: "IEC62196Type2Cable" | "IEC62196Type2Socket"; // default IEC62196Type2Cable
-  pp_resistor_ohm: number; // default 220.1
-  keep_plug_state_across_restart: boolean; // default false
-  weld_relays: boolean; // default false
-  /** Seed for the meter/CP noise so tests are repeatable. */
-  seed?: number;
-}
-
-/** GET /api/v1/evses/{i}/sim (http-api.md, "Simulated board"). */
-export interface SimState {
-  cp_state: "A" | "B" | "C" | "D" | "E" | "F";
-  pwm_duty_percent: number | null;
-  relays_closed: boolean;
-  phases: 1 | 3;
-  locked: boolean;
-  rcd_current_mA: number;
-  meter: {
-    energy_Wh_import: number;
-    power_W: number;
-    current_A: { L1: number; L2: number; L3: number };
-    voltage_V: { L1: number; L2: number; L3: number };
-  };
-  car: { running: boolean; script: string | null; state: string };
-}
-
-export interface SimControl {
-  state(): SimState;
-  /** Throws CarScriptError (sim/car) when the script does not parse; nothing changes then.
-   *  Throws CarBusyError when a script runs and replace is false. */
-  postScript(script: string, replace: boolean): void;
-  stopScript(): void;
-  setWeldRelays(weld: boolean): void;
-}
-
 export interface BoardHealth {
   worker_running: boolean;
   board_answering: boolean;
+  /** While the board does not answer: why the transport has none (the HID transport's last error). */
+  board_error?: string;
 }
 
 export interface BoardHandle {

@@ -3,8 +3,8 @@
 // nothing and the objects carry main-thread time).
 import type { BoardInput, BspEventEnum } from "../core/ports.ts";
 import type { HardwareCapabilities, Powermeter, Telemetry } from "../core/types/index.ts";
-import { BOARD_ERRORS } from "./board-errors.ts";
-import { CapabilitySlot, CP_STATES, InputKind, MeterSlot, TelemetrySlot } from "./shm-layout.ts";
+import { BOARD_ERRORS, CP_STATES } from "../board-protocol/index.ts";
+import { CapabilitySlot, InputKind, MeterSlot, TelemetrySlot } from "./shm-layout.ts";
 
 export interface RecordContext {
   meterId: string;

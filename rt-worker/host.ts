@@ -1,32 +1,28 @@
-// The main-thread end of one connector's board: spawns the real-time worker (and, for the
-// simulated board, the sim-board thread), serves the kernel's BoardPort (shm-board-port.ts writes
+// The main-thread end of one connector's board: spawns the real-time worker (and, for a simulated
+// board, attaches one through the simulator factory main passes in), serves the kernel's BoardPort (shm-board-port.ts writes
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
-// worker: the event ring is drained from Atomics.waitAsync wake-ups and from the heartbeat timer.
+// worker: the event ring is drained when a worker rings main's event doorbell and on the shared
+// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
-import { CarBusyError, parseCarScript } from "../sim/car/index.ts";
-import type { SimThreadApi } from "../sim/board/thread.ts";
-import type { BenchOptions } from "../sim/board/bench-mode.ts";
-import type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, SimState } from "./board-handle.ts";
-import { recordToInput } from "./board-inputs.ts";
+import * as v from "valibot";
+import { SimOptionsSchema } from "../core/config/evse-options.ts";
+import { newBoardLink, type BenchOptions, type SimControl, type SimOptions, type SimulatedBoard, type SimulatorFactory } from "../board-protocol/index.ts";
+import type { BoardHandle, BoardHealth, BoardOptions } from "./board-handle.ts";
+import { recordToInput, type RecordContext } from "./board-inputs.ts";
 import { ShmBoardPort } from "./shm-board-port.ts";
 import { adoptOrSpawn } from "./prespawn.ts";
-import {
-  CAR_STATES,
-  CP_STATES,
-  emptyBoardView,
-  InputKind,
-  emptySimView,
-  MAIN_HEARTBEAT_PERIOD_MS,
-  Shm,
-} from "./shm-layout.ts";
+import { emptyBoardView, InputKind, Shm } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
+import { joinTicker, leaveTicker, MAIN_EVENT_BELL } from "./host-ticker.ts";
 
-/** The worker beats on every pass, at least every 20 ms (worker.ts WAIT_MS): silence this long
- *  means it died or hangs. Sampled every WATCH_PERIOD_MS, so main notices within 80 ms. */
-const WORKER_SILENCE_MS = 60;
-const WATCH_PERIOD_MS = 20;
+/** Every tick (host-ticker.ts HOST_TICK_MS, 50 ms) pings the worker: it wakes, runs a pass and
+ *  beats. A ping still unanswered at the next tick means the worker died or hangs, so main
+ *  notices one tick (50 ms, more when main itself is late) after it last saw a beat; a live worker
+ *  answers within a millisecond. The worker has no timer of its own for this: an idle worker wakes
+ *  for the pings, and its board heartbeat rides on them (rt-loop.ts). */
+const WORKER_SILENCE_MS = 45;
 /** Right after a worker starts it may block for a while loading the node-hid addon: silence
  *  counts only from START_SILENCE_MS during the first START_GRACE_MS. */
 const START_GRACE_MS = 2000;
@@ -43,16 +39,15 @@ const RECOVERED_SAMPLES = 3;
  *  evse_manager/Inoperative, behavior.md §14.2); cleared once a new worker talks to the board. */
 export const WORKER_FAULT = { type: "evse_board_support/CommunicationFault", sub_type: "rt_worker" } as const;
 
-export const SIM_DEFAULTS: SimOptions = {
-  max_current_A_import: 32,
-  connector_type: "IEC62196Type2Cable",
-  pp_resistor_ohm: 220.1,
-  keep_plug_state_across_restart: false,
-  weld_relays: false,
-};
+/** The `sim.*` defaults: the config schema's (core/config SimOptionsSchema). */
+export const SIM_DEFAULTS: SimOptions = v.parse(SimOptionsSchema, {});
+/** The powermeter's meter_id until the board's INFO report has named its meter. */
+const UNNAMED_METER = "BOARD_POWERMETER";
 
-/** Start-up switches that are not part of the BoardOptions contract (bench, tests). */
+/** What startBoard needs beside the BoardOptions contract. */
 export interface BoardInternals {
+  /** Runs simulated boards (kind "sim"): main passes sim/board's, so this layer needs nothing from sim/. */
+  simulator?: SimulatorFactory;
   /** The sim board starts in bench mode (no physics steps, no car). */
   simBench?: boolean;
   /** keep_plug_state_across_restart: the car starts plugged in. */
@@ -65,23 +60,26 @@ export class BoardHost implements BoardHandle {
   readonly shm: Shm;
   /** The kernel's commands, written into shared memory for the worker. */
   readonly port: ShmBoardPort;
-  readonly sim: SimControl | null;
+  sim: SimControl | null = null;
+  #simBoard: SimulatedBoard | null = null;
   #worker: Worker;
   #workerApi: Comlink.Remote<WorkerApi>;
   readonly #spawnWorker: () => Worker;
   #init: WorkerInit | null = null;
-  readonly #simWorker: Worker | null;
-  readonly simApi: Comlink.Remote<SimThreadApi> | null;
   readonly #listeners: ((input: BoardInput) => void)[] = [];
   readonly #view = emptyBoardView();
-  readonly #meterId: string;
-  #timer: ReturnType<typeof setInterval> | null = null;
+  readonly #recordContext: RecordContext;
+  #textVersion = -1;
+  #meterId = UNNAMED_METER;
+  #linkError = "";
   #stopped = false;
   #workerKilled = false;
   #draining = false;
   #workerBeat = -1;
   #workerBeatAt = performance.now();
-  #watch: ReturnType<typeof setInterval> | null = null;
+  /** When main pinged the worker and is still waiting for a beat (null: it answered). */
+  #pingAt: number | null = null;
+  #watching = false;
   #graceUntil = 0;
   /** "down": no worker runs the board; "recovering": a new one runs, the board not yet back. */
   #fault: "none" | "down" | "recovering" = "none";
@@ -97,23 +95,25 @@ export class BoardHost implements BoardHandle {
   restarts = 0;
   lastDetectionMs: number | null = null;
 
-  constructor(shm: Shm, spawnWorker: () => Worker, simWorker: Worker | null, meterId: string) {
+  constructor(shm: Shm, spawnWorker: () => Worker) {
     this.shm = shm;
     this.port = new ShmBoardPort(shm, () => shm.ringWorker(), () => !this.#stopped);
     this.#spawnWorker = spawnWorker;
     this.#worker = spawnWorker();
     this.#workerApi = Comlink.wrap<WorkerApi>(this.#worker as any);
-    this.#simWorker = simWorker;
-    this.simApi = simWorker ? Comlink.wrap<SimThreadApi>(simWorker as any) : null;
-    this.sim = this.simApi ? new SimControlImpl(shm, this.simApi) : null;
-    this.#meterId = meterId;
+    const host = this;
+    this.#recordContext = {
+      get meterId() {
+        return host.#text().meterId;
+      },
+      now: () => Date.now(),
+    };
   }
 
   /** Heartbeat and event delivery start here; the worker watches the heartbeat from now on. */
   begin(): void {
     this.shm.beatMain();
-    this.#timer = setInterval(() => this.#tick(), MAIN_HEARTBEAT_PERIOD_MS);
-    void this.#waitEvents();
+    joinTicker(this);
   }
 
   async startWorker(init: WorkerInit): Promise<void> {
@@ -121,19 +121,18 @@ export class BoardHost implements BoardHandle {
     await this.#workerApi.start(init);
     this.#graceUntil = performance.now() + START_GRACE_MS;
     this.#sampleWorker(true);
-    this.#watch ??= setInterval(() => this.#watchWorker(), WATCH_PERIOD_MS);
+    this.#watching = true;
   }
 
   // ---- crash safety: a dead or hung worker is noticed, reported and replaced ---------------------
-  #watchWorker(): void {
-    if (this.#stopped) return;
+  #watchWorker(now: number): void {
     this.#sampleWorker();
-    const silentMs = performance.now() - this.#workerBeatAt;
-    const limit = this.#silenceLimit();
+    const silentMs = now - this.#workerBeatAt;
+    const unanswered = this.#unanswered(now);
     if (this.#fault === "none") {
-      if (silentMs >= limit) this.#workerFailed(silentMs);
+      if (unanswered) this.#workerFailed(silentMs);
     } else if (this.#fault === "recovering") {
-      if (silentMs >= limit) {
+      if (unanswered) {
         this.#fault = "none"; // the new worker failed as well: start over
         this.#workerFailed(silentMs);
       }
@@ -147,8 +146,10 @@ export class BoardHost implements BoardHandle {
     }
   }
 
-  #silenceLimit(): number {
-    return performance.now() < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
+  /** The last ping has waited too long for a beat. */
+  #unanswered(now: number): boolean {
+    const limit = now < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
+    return this.#pingAt !== null && now - this.#pingAt >= limit;
   }
 
   #workerFailed(silentMs: number): void {
@@ -222,26 +223,28 @@ export class BoardHost implements BoardHandle {
     }
   }
 
-  #tick(): void {
+  /** The shared tick (host-ticker.ts): main's heartbeat, the worker check, events, the ping. */
+  tick(now: number): void {
+    if (this.#stopped) return;
     this.shm.beatMain();
-    this.#sampleWorker();
+    if (this.#watching) this.#watchWorker(now);
     this.#drain();
+    if (this.#watching && this.#fault !== "down") {
+      this.#pingAt ??= now;
+      this.shm.ringWorker();
+    }
   }
 
-  async #waitEvents(): Promise<void> {
-    while (!this.#stopped) {
-      const seen = this.shm.eventHead();
-      this.#drain();
-      const wait = this.shm.waitEventHead(seen, 1000);
-      if (wait !== null) await wait;
-    }
+  /** host-ticker.ts: a worker rang main's event doorbell. */
+  drainEvents(): void {
+    this.#drain();
   }
 
   #drain(): void {
     if (this.#listeners.length === 0 || this.#draining) return;
     this.#draining = true;
     try {
-      const ctx = { meterId: this.#meterId, now: () => Date.now() };
+      const ctx = this.#recordContext;
       let tail = this.shm.eventTail();
       const head = this.shm.eventHead();
       while (tail !== head) {
@@ -290,13 +293,30 @@ export class BoardHost implements BoardHandle {
     if (restart || beat !== this.#workerBeat) {
       this.#workerBeat = beat;
       this.#workerBeatAt = performance.now();
+      this.#pingAt = null;
     }
   }
 
   health(): BoardHealth {
     this.#sampleWorker();
-    const worker_running = !this.#stopped && this.#fault !== "down" && performance.now() - this.#workerBeatAt < this.#silenceLimit();
-    return { worker_running, board_answering: worker_running && this.shm.boardLink() };
+    const worker_running = !this.#stopped && this.#fault !== "down" && !this.#unanswered(performance.now());
+    const board_answering = worker_running && this.shm.boardLink();
+    const { linkError } = this.#text();
+    return board_answering || linkError === "" ? { worker_running, board_answering } : { worker_running, board_answering, board_error: linkError };
+  }
+
+  /** The worker's text fields (INFO meter id, transport error), decoded again only when they changed. */
+  #text(): { meterId: string; linkError: string } {
+    const version = this.shm.textVersion();
+    if (version !== this.#textVersion) {
+      const t = this.shm.readText();
+      if (t !== null) {
+        this.#textVersion = version;
+        this.#meterId = t.meterId === "" ? UNNAMED_METER : t.meterId;
+        this.#linkError = t.linkError;
+      }
+    }
+    return { meterId: this.#meterId, linkError: this.#linkError };
   }
 
   /** Counters for metrics: reports in/out, rejected, interlock trips, dropped events. */
@@ -307,21 +327,19 @@ export class BoardHost implements BoardHandle {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    if (this.#watch !== null) clearInterval(this.#watch);
+    leaveTicker(this);
     this.#drain();
     // A restart under way ends first, so no worker outlives the host.
     if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);
     if (this.#fault === "none" && !this.#workerKilled) await this.#awaitRelaysOpen(600);
     // The worker sends a last report with the relays open before it stops.
     if (!this.#workerKilled) await withTimeout(() => this.#workerApi.stop(), 1000);
-    const simApi = this.simApi;
-    if (simApi) await withTimeout(() => simApi.stop(), 500);
-    // Release the proxies while the threads still live: otherwise comlink's finalizer later
+    const simBoard = this.#simBoard;
+    if (simBoard) await withTimeout(() => simBoard.stop(), 1000);
+    // Release the proxy while the thread still lives: otherwise comlink's finalizer later
     // posts a release to a terminated worker and the rejection surfaces far from here.
     this.#releaseProxies();
     this.#worker.terminate();
-    this.#simWorker?.terminate();
   }
 
   /** Shutdown: the kernel has withdrawn permission; wait (bounded) for the board to report the
@@ -347,36 +365,17 @@ export class BoardHost implements BoardHandle {
     return this.shm.readBoard(v) && v.relays;
   }
 
-  #releaseProxies(workerOnly = false): void {
+  #releaseProxies(): void {
     if (!this.#workerKilled) releaseQuietly(this.#workerApi);
-    if (!workerOnly && this.simApi) releaseQuietly(this.simApi);
   }
 
   #write(): void {
     this.port.write();
   }
 
-  /** ac_rcd.self_test: the board runs it; a failure comes back as ac_rcd/Selftest. */
-  rcdSelfTest(): void {
-    this.port.requested.rcdSelfTest = (this.port.requested.rcdSelfTest + 1) & 0xff;
-    this.#write();
-  }
-
-  /** ac_rcd.reset: the board clears its trip when the residual current is low again. */
-  rcdReset(): void {
-    this.port.requested.rcdReset = (this.port.requested.rcdReset + 1) & 0xff;
-    this.#write();
-  }
-
-  /** Asks the board for its INFO report again (capabilities are then re-published). */
-  requestInfo(): void {
-    this.port.requested.info = (this.port.requested.info + 1) & 0xff;
-    this.#write();
-  }
-
   /** Fault injection for tests: the worker thread dies without a last report, as a crash would. */
   killWorker(): void {
-    this.#releaseProxies(true);
+    this.#releaseProxies();
     this.#worker.terminate();
     this.#workerKilled = true;
   }
@@ -389,72 +388,17 @@ export class BoardHost implements BoardHandle {
 
   /** Bench mode only: runs the C↔B toggles on the sim thread; µs on the sim clock. */
   async bench(opts: BenchOptions): Promise<Float64Array> {
-    if (!this.simApi) throw new Error("bench needs the simulated board");
-    return this.simApi.bench(opts);
+    if (!this.#simBoard) throw new Error("bench needs the simulated board");
+    return this.#simBoard.bench(opts);
+  }
+
+  /** startBoard: the simulated board this host's worker talks to. */
+  attachSim(board: SimulatedBoard): void {
+    this.#simBoard = board;
+    this.sim = board.control;
   }
 }
 
-class SimControlImpl implements SimControl {
-  readonly #shm: Shm;
-  readonly #api: Comlink.Remote<SimThreadApi>;
-  readonly #view = emptySimView();
-  /** Script posts and stops sent; the sim thread acknowledges each (SIM_CAR_ACK). */
-  #sent = 0;
-  #pendingRunning = false;
-  #script: string | null = null;
-
-  constructor(shm: Shm, api: Comlink.Remote<SimThreadApi>) {
-    this.#shm = shm;
-    this.#api = api;
-  }
-
-  #running(): boolean {
-    this.#shm.readSim(this.#view);
-    // Until the sim thread has applied our last post/stop, our own record is the truth.
-    return this.#view.carAck < this.#sent ? this.#pendingRunning : this.#view.carRunning;
-  }
-
-  state(): SimState {
-    const running = this.#running();
-    const v = this.#view;
-    return {
-      cp_state: CP_STATES[v.cp] ?? "A",
-      pwm_duty_percent: v.pwm < 0 ? null : v.pwm / 100,
-      relays_closed: v.relays,
-      phases: v.phases === 1 ? 1 : 3,
-      locked: v.locked,
-      rcd_current_mA: Math.round(v.rcd_mA * 100) / 100,
-      meter: {
-        energy_Wh_import: v.energy_Wh,
-        power_W: v.power_W,
-        current_A: { L1: r2(v.current[0]), L2: r2(v.current[1]), L3: r2(v.current[2]) },
-        voltage_V: { L1: r2(v.voltage[0]), L2: r2(v.voltage[1]), L3: r2(v.voltage[2]) },
-      },
-      car: { running, script: running ? this.#script : null, state: CAR_STATES[v.carState] ?? "UNPLUGGED" },
-    };
-  }
-
-  postScript(script: string, replace: boolean): void {
-    parseCarScript(script); // CarScriptError: nothing changes
-    if (this.#running() && !replace) throw new CarBusyError(this.#script ?? "");
-    this.#sent++;
-    this.#pendingRunning = true;
-    this.#script = script;
-    this.#api.postScript(script, replace).catch((err: unknown) => console.error("sim board refused the car script:", err));
-  }
-
-  stopScript(): void {
-    this.#sent++;
-    this.#pendingRunning = false;
-    this.#api.stopScript().catch((err: unknown) => console.error("sim board could not stop the car script:", err));
-  }
-
-  setWeldRelays(weld: boolean): void {
-    this.#api.setWeldRelays(weld === true).catch((err: unknown) => console.error("sim board could not set weld_relays:", err));
-  }
-}
-
-const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /** A thread call that may fail or hang (a crashed thread) must not stop the shutdown. */
 async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {
@@ -471,30 +415,30 @@ async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | u
 
 /** Spawns the threads and returns once the worker runs (the board may still be absent for hid). */
 export async function startBoard(options: BoardOptions, internals: BoardInternals = {}): Promise<BoardHost> {
-  const shm = Shm.create();
   const sim = options.kind === "sim" ? { ...SIM_DEFAULTS, ...(options.sim ?? {}) } : null;
+  if (sim && !internals.simulator) throw new Error("a simulated board needs the simulator (BoardInternals.simulator)");
+  const shm = Shm.create();
   // A replacement worker after a crash is a new thread: only the first can have been prespawned.
   const spawnWorker = () => adoptOrSpawn("rt-worker", options.index);
-  const simWorker = sim ? adoptOrSpawn("sim-board", options.index) : null;
-  const host = new BoardHost(shm, spawnWorker, simWorker, sim ? "SIM_POWERMETER" : "BOARD_POWERMETER");
+  const host = new BoardHost(shm, spawnWorker);
   try {
-    if (sim && host.simApi) {
-      await host.simApi.start({
-        sab: shm.sab,
-        options: {
-          max_current_A_import: sim.max_current_A_import,
-          connector_type: sim.connector_type,
-          pp_resistor_ohm: sim.pp_resistor_ohm,
-          weld_relays: sim.weld_relays,
-          ...(sim.seed !== undefined ? { seed: sim.seed } : {}),
-        },
+    let link: WorkerInit["link"];
+    if (sim) {
+      const rings = newBoardLink();
+      const hostBell = shm.workerBell();
+      const board = await internals.simulator!.attach({
+        link: rings,
+        hostBell,
+        options: sim,
         startPluggedIn: internals.simStartPluggedIn === true,
         ...(internals.simStartMeter ? { startMeter: internals.simStartMeter } : {}),
         bench: internals.simBench === true,
       });
+      host.attachSim(board);
+      link = { link: rings, hostBell, boardBell: board.boardBell };
     }
     host.begin();
-    await host.startWorker({ sab: shm.sab, transport: options.kind, ...(options.hid ? { hid: options.hid } : {}) });
+    await host.startWorker({ sab: shm.sab, mainBell: MAIN_EVENT_BELL, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) });
   } catch (err) {
     await host.stop().catch(() => {});
     throw err;

@@ -7,7 +7,8 @@ export type { BoardHandle, BoardHealth, BoardOptions, SimControl, SimOptions, Si
 export { BoardHost, SIM_DEFAULTS } from "./host.ts";
 export type { BoardInternals } from "./host.ts";
 export { Trip, TRIP_NAMES } from "./interlocks.ts";
-export { releasePrespawned } from "./prespawn.ts";
+export { adoptOrSpawn, releasePrespawned } from "./prespawn.ts";
+export { onEvery } from "./host-ticker.ts";
 
 export function startBoard(options: BoardOptions, internals?: BoardInternals): Promise<BoardHandle> {
   return start(options, internals);

@@ -17,19 +17,25 @@ const SLOT = Symbol.for("evse-manager.prespawned-threads");
 type Pool = Map<string, Worker>;
 const pool = (): Pool => ((globalThis as Record<symbol, Pool>)[SLOT] ??= new Map());
 
-/** The thread `role` of connector `index`, named as everywhere (rt-worker-1, sim-board-1). */
-export function spawnThread(role: ThreadRole, index: number): Worker {
-  return new Worker(threadEntry(ENTRY[role]), { name: `${role}-${index}` } as WorkerOptions);
+/** The thread's name, as everywhere: rt-worker-1 for connector 1's worker; the one thread of the
+ *  simulated boards (sim/board/boards.ts) is sim-boards. */
+function threadName(role: ThreadRole, index: number): string {
+  return role === "sim-board" ? "sim-boards" : `${role}-${index}`;
 }
 
-/** launch.ts: the first connector's threads, before main.ts loads. */
+/** The thread `role` of connector `index` (any index for the sim-board thread). */
+export function spawnThread(role: ThreadRole, index: number): Worker {
+  return new Worker(threadEntry(ENTRY[role]), { name: threadName(role, index) } as WorkerOptions);
+}
+
+/** launch.ts: the first connector's worker and the simulated boards' thread, before main.ts loads. */
 export function prespawnFirstBoard(): void {
-  for (const role of ["rt-worker", "sim-board"] as const) pool().set(`${role}-1`, spawnThread(role, 1));
+  for (const role of ["rt-worker", "sim-board"] as const) pool().set(threadName(role, 1), spawnThread(role, 1));
 }
 
 /** The thread `role` of connector `index`: the prespawned one if there is one, else a new one. */
 export function adoptOrSpawn(role: ThreadRole, index: number): Worker {
-  const key = `${role}-${index}`;
+  const key = threadName(role, index);
   const ready = pool().get(key);
   if (ready) {
     pool().delete(key);

@@ -3,46 +3,48 @@
 // and at the heartbeat period, keeps the latest board state in shared memory and turns changes
 // into event-ring records in board order. Hot path rules: no allocation, logging, await or JSON;
 // everything below works on preallocated objects and typed arrays.
-import { BOARD_ERRORS } from "./board-errors.ts";
-import { limitDuty, powerTrip, Trip, type InterlockInput, type TripCode } from "./interlocks.ts";
 import {
+  BOARD_ERRORS,
+  BoardErrorBit,
+  errorBit,
   ControlFlag,
+  CpMode,
   decodeInfo,
   decodeMeter,
   decodeState,
+  DUTY_STEADY,
   emptyControl,
   emptyInfo,
   emptyMeter,
   emptyState,
   encodeControl,
+  I16_ABSENT,
   Reject,
+  REPORT_SIZE,
   ReportId,
   reportKind,
   StateFlag,
   type ControlReport,
-} from "./report-codec.ts";
-import {
-  CapabilitySlot,
-  CpMode,
-  defaultRequested,
-  emptyBoardView,
-  InputKind,
-  MAIN_SILENCE_MS,
-  MeterSlot,
-  REPORT_SIZE,
-  TelemetrySlot,
-  type Shm,
-} from "./shm-layout.ts";
+} from "../board-protocol/index.ts";
+import { limitDuty, powerTrip, Trip, type InterlockInput, type TripCode } from "./interlocks.ts";
+import { CapabilitySlot, defaultRequested, emptyBoardView, InputKind, MAIN_SILENCE_MS, MeterSlot, TelemetrySlot, type Shm } from "./shm-layout.ts";
 import type { Transport, TransportSink } from "./transport/transport.ts";
 
 /** Output reports go out at least this often: the board's watchdog fires after 500 ms. */
 export const HOST_HEARTBEAT_MS = 100;
+/** A pass this long after the last output report sends the heartbeat already: it rides on a
+ *  wake-up the worker has anyway (main's ping, a board report) instead of needing its own. */
+const HEARTBEAT_EARLY_MS = 45;
+/** The worker's own wake-up for the heartbeat comes this much before it is due (timer lateness). */
+const HEARTBEAT_SLACK_MS = 5;
+/** How often a report that found no device to write to is tried again. */
+const NO_DEVICE_RETRY_MS = 20;
 /** Without a STATE report for this long the board counts as not answering. */
 export const BOARD_SILENCE_MS = 1000;
 
 const CP_UNKNOWN = -1;
-const RCD_ERROR_BITS = (1 << 1) | (1 << 2); // BoardErrorBit.RcdDC | RcdAC
-const DIODE_BIT = 1 << 0;
+const RCD_ERROR_BITS = errorBit(BoardErrorBit.RcdDC) | errorBit(BoardErrorBit.RcdAC);
+const DIODE_BIT = errorBit(BoardErrorBit.DiodeFault);
 
 export class RtLoop implements TransportSink {
   readonly #shm: Shm;
@@ -86,8 +88,8 @@ export class RtLoop implements TransportSink {
   #stopped = false;
   /** Set by #react when changed outputs (not a heartbeat) went out: a reaction to measure. */
   #changedSent = false;
-  /** Last transport link detail, for health and logs outside the hot path. */
-  linkDetail = "";
+  /** Why the transport has no board ("" while it has one): shown in /healthz. */
+  #linkError = "";
 
   constructor(shm: Shm, transport: Transport, now: () => number) {
     this.#shm = shm;
@@ -118,11 +120,17 @@ export class RtLoop implements TransportSink {
   // ---- TransportSink ----------------------------------------------------------------------------
   link(up: boolean, detail: string): void {
     this.#transportUp = up;
-    this.linkDetail = detail;
+    this.problem(up ? "" : detail);
     if (!up) {
       this.#haveState = false;
       this.#updateLink(this.#now());
     }
+  }
+
+  problem(message: string): void {
+    if (message === this.#linkError) return;
+    this.#linkError = message;
+    this.#shm.writeText(this.#info.meterId, message);
   }
 
   report(bytes: Uint8Array, length: number): void {
@@ -159,6 +167,7 @@ export class RtLoop implements TransportSink {
         r = decodeInfo(bytes, this.#info);
         if (r !== Reject.None) break;
         this.#shm.countRx();
+        this.#shm.writeText(this.#info.meterId, this.#linkError); // for the powermeter's meter_id
         this.#react(now);
         this.#publishCapabilities();
         this.#writeView();
@@ -217,12 +226,12 @@ export class RtLoop implements TransportSink {
     const req = this.#req;
     const c = this.#ctl;
     c.cpMode = req.cpMode;
-    c.duty = req.cpMode === CpMode.PWM ? req.duty : 10000;
+    c.duty = req.cpMode === CpMode.PWM ? req.duty : DUTY_STEADY;
     if (req.cpMode === CpMode.PWM) {
       const d = limitDuty(req.duty, il.socket, il.ampacity, req.threePhases);
       if (d < 0) {
         c.cpMode = CpMode.X1;
-        c.duty = 10000;
+        c.duty = DUTY_STEADY;
       } else c.duty = d;
     }
     // Board rule 2: relays close only with PWM running. A permission already given may outlive
@@ -238,8 +247,21 @@ export class RtLoop implements TransportSink {
     c.info = req.info & 0xff;
 
     if (this.#differs(c)) {
-      if (this.#send(now)) this.#changedSent = true;
-    } else if (this.#neverSent || now - this.#lastTxAt >= HOST_HEARTBEAT_MS) this.#send(now);
+      if (this.#send(now, true)) this.#changedSent = true;
+    } else if (this.#neverSent || now - this.#lastTxAt >= HEARTBEAT_EARLY_MS) this.#send(now);
+  }
+
+  /** How long the worker may sleep (ms) before a pass is due on its own: the heartbeat, or a
+   *  silence limit (main's heartbeat, the board's reports) that a pass must notice when it runs
+   *  out. Anything sooner (a request, a board report, main's ping) rings the doorbell. */
+  msUntilDue(now: number): number {
+    let due = this.#lastTxAt + HOST_HEARTBEAT_MS - HEARTBEAT_SLACK_MS;
+    const mainSilent = this.#mainBeatAt + MAIN_SILENCE_MS;
+    if (mainSilent > now && mainSilent < due) due = mainSilent;
+    const boardSilent = this.#lastStateAt + BOARD_SILENCE_MS;
+    if (this.#view.link && boardSilent > now && boardSilent < due) due = boardSilent;
+    // Past due only when the last write found no device: try again in a while, not at once.
+    return due > now ? due - now : NO_DEVICE_RETRY_MS;
   }
 
   #differs(c: ControlReport): boolean {
@@ -257,15 +279,18 @@ export class RtLoop implements TransportSink {
     );
   }
 
-  /** False when the transport had no device to write to. */
-  #send(now: number): boolean {
+  /** False when the transport had no device to write to. A report that repeats the last one is
+   *  a heartbeat: not urgent, unless the board's watchdog holds it (it answers the next report
+   *  with a STATE at once) or nothing has been sent yet. */
+  #send(now: number, changed = false): boolean {
     const c = this.#ctl;
     this.#txSeq = (this.#txSeq + 1) & 0xffff;
     this.#heartbeat = (this.#heartbeat + 1) & 0xffff;
     c.seq = this.#txSeq;
     c.heartbeat = this.#heartbeat;
     encodeControl(c, this.#tx);
-    if (!this.#transport.write(this.#tx)) return false; // no device: try again next pass
+    const urgent = changed || this.#neverSent || !this.#view.link;
+    if (!this.#transport.write(this.#tx, urgent)) return false; // no device: try again next pass
     this.#neverSent = false;
     this.#lastTxAt = now;
     this.#shm.countTx();
@@ -367,7 +392,7 @@ export class RtLoop implements TransportSink {
     e[o + TelemetrySlot.SUPPLY_12V] = s.supply12_mV / 1000;
     e[o + TelemetrySlot.SUPPLY_MINUS_12V] = s.supplyMinus12_mV / 1000;
     e[o + TelemetrySlot.RELAIS_ON] = (s.flags & StateFlag.RELAYS_CLOSED) !== 0 ? 1 : 0;
-    e[o + TelemetrySlot.PLUG_TEMP_C] = s.plugTemp === -32768 ? NaN : s.plugTemp / 10;
+    e[o + TelemetrySlot.PLUG_TEMP_C] = s.plugTemp === I16_ABSENT ? NaN : s.plugTemp / 10;
     this.#shm.publishEvent();
   }
 
@@ -387,7 +412,7 @@ export class RtLoop implements TransportSink {
     e[o + CapabilitySlot.MIN_PHASES_EXPORT] = i.minPhasesExport;
     e[o + CapabilitySlot.PHASE_SWITCHING] = i.phaseSwitching ? 1 : 0;
     e[o + CapabilitySlot.SOCKET] = i.socket ? 1 : 0;
-    e[o + CapabilitySlot.MAX_PLUG_TEMP_C] = i.maxPlugTemp === -32768 ? NaN : i.maxPlugTemp / 10;
+    e[o + CapabilitySlot.MAX_PLUG_TEMP_C] = i.maxPlugTemp === I16_ABSENT ? NaN : i.maxPlugTemp / 10;
     this.#shm.publishEvent();
   }
 

@@ -3,7 +3,8 @@
 // the soak (bench/sim-stack.ts) uses the same class with the worker's pass run in-line.
 import type { BoardPort } from "../core/ports.ts";
 import type { PowerOnOff, ProximityPilot } from "../core/types/index.ts";
-import { AMPACITIES, CpMode, defaultRequested, emptyBoardView, POWER_REASONS, type Requested, type Shm } from "./shm-layout.ts";
+import { AMPACITIES, CpMode, DUTY_STEADY, POWER_REASONS } from "../board-protocol/index.ts";
+import { defaultRequested, emptyBoardView, type Requested, type Shm } from "./shm-layout.ts";
 
 function finite(name: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value)) throw new RangeError(`${name}: must be a finite number, got ${String(value)}`);
@@ -41,19 +42,19 @@ export class ShmBoardPort implements BoardPort {
     // Upstream: a duty of 0 acts as X1; 100 % is a steady level as well.
     const steady = duty <= 0 || duty >= 10000;
     this.requested.cpMode = steady ? CpMode.X1 : CpMode.PWM;
-    this.requested.duty = steady ? 10000 : duty;
+    this.requested.duty = steady ? DUTY_STEADY : duty;
     this.write();
   }
 
   pwm_off(): void {
     this.requested.cpMode = CpMode.X1;
-    this.requested.duty = 10000;
+    this.requested.duty = DUTY_STEADY;
     this.write();
   }
 
   pwm_F(): void {
     this.requested.cpMode = CpMode.F;
-    this.requested.duty = 10000;
+    this.requested.duty = DUTY_STEADY;
     this.write();
   }
 

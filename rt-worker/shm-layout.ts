@@ -1,27 +1,25 @@
-// The one SharedArrayBuffer shared by the main thread, the real-time worker and (simulated board
-// only) the sim-board thread. Every field is declared here once: offset, type and the one side
-// that writes it. Everything else reads and writes through the accessors below; no other file
-// knows an index.
+// The SharedArrayBuffer of one connector, shared by the main thread and its real-time worker.
+// Every field is declared here once: offset, type and the one side that writes it. Everything else
+// reads and writes through the accessors below; no other file knows an index. (A simulated board
+// has buffers of its own: the report rings of board-protocol/report-ring.ts and the view of
+// sim/board/sim-view.ts.)
 //
 // Atomics protocol
-// * WORKER_DOORBELL: anyone who has something for the worker (main: new requested outputs; sim
-//   board: a new input report) Atomics.add()s it and notifies. The worker Atomics.waitAsync()s on
-//   it with a short timeout, so it also wakes for its own heartbeat without anybody's help.
+// * WORKER_DOORBELL: anyone who has something for the worker (main: new requested outputs or its
+//   liveness ping; a simulated board: a new input report, through workerBell()) Atomics.add()s it
+//   and notifies. The worker Atomics.waitAsync()s on it.
 // * Requested outputs (main → worker) and board state (worker → main) are seqlocks: the single
 //   writer makes the sequence odd, writes the fields, makes it even. A reader retries a few times
 //   and otherwise keeps what it had; no side ever blocks on the other.
 // * Event ring (worker → main): fixed-size Float64 records; the worker writes a record, then
-//   publishes it by storing EVENT_HEAD and notifying it; main drains up to EVENT_HEAD and stores
+//   publishes it by storing EVENT_HEAD and ringing main's event doorbell (one for every connector,
+//   so records of several connectors wake main once); main drains up to EVENT_HEAD and stores
 //   EVENT_TAIL. When the ring is full the worker drops the record and counts it, it never waits.
-// * Report rings (worker ⇄ sim board): two single-producer single-consumer rings of 64-byte
-//   reports with head/tail counters; SIM_DOORBELL wakes the sim thread.
-// * MAIN_HEARTBEAT: main increments it every HEARTBEAT_PERIOD_MS; the worker opens the relays when
-//   it has not moved for MAIN_SILENCE_MS.
+// * MAIN_HEARTBEAT: main increments it on every tick (host-ticker.ts); the worker opens the relays
+//   when it has not moved for MAIN_SILENCE_MS.
 
-/** Size of every HID report, both directions (docs/board-protocol.md). */
-export const REPORT_SIZE = 64;
-/** How often main bumps MAIN_HEARTBEAT. */
-export const MAIN_HEARTBEAT_PERIOD_MS = 100;
+import { CpMode, DUTY_STEADY, type CpModeCode, type DoorbellRef } from "../board-protocol/index.ts";
+
 /** Worker opens the relays when main's heartbeat has not moved for this long (issue 2). */
 export const MAIN_SILENCE_MS = 1000;
 
@@ -60,24 +58,7 @@ const I = {
   EVENT_TAIL: 29, // [main]
   EVENT_DROPPED: 30, // [worker]
   BOARD_TX: 31, // [worker] output reports sent
-  SIM_DOORBELL: 32, // [worker] bumped when an output report is in the host→board ring
-  B2H_HEAD: 33, // [sim]
-  B2H_TAIL: 34, // [worker]
-  H2B_HEAD: 35, // [worker]
-  H2B_TAIL: 36, // [sim]
-  B2H_DROPPED: 37, // [sim]
-  H2B_DROPPED: 38, // [worker]
-  SIM_SEQ: 39, // [sim] seqlock of the SIM_* fields
-  SIM_CP: 40, // [sim] CpState code last reported
-  SIM_PWM: 41, // [sim] 0.01 %, -1 = steady (no PWM)
-  SIM_RELAYS: 42, // [sim]
-  SIM_PHASES: 43, // [sim] 1 or 3
-  SIM_LOCKED: 44, // [sim]
-  SIM_CAR_RUNNING: 45, // [sim]
-  SIM_CAR_STATE: 46, // [sim] index into CAR_STATES
-  SIM_CAR_ACK: 47, // [sim] number of script posts/stops the sim thread has applied
-  SIM_WELD: 48, // [sim]
-  SIM_STEPS: 49, // [sim] physics steps done
+  TEXT_SEQ: 32, // [worker] seqlock of the TEXT_* bytes
   // Reaction latency: input report received → output report written, for the reports whose
   // outputs changed (relay permission, CP mode, duty…). Microseconds; /metrics turns it into a
   // histogram (REACT_BUCKETS_US; the +Inf bucket is REACT_COUNT).
@@ -89,15 +70,11 @@ const I = {
   COUNT: 64,
 } as const;
 
-// ---- Float64 blocks -------------------------------------------------------------------------
-const F = {
-  SIM_RCD_mA: 0, // [sim]
-  SIM_ENERGY_Wh: 1, // [sim]
-  SIM_POWER_W: 2, // [sim]
-  SIM_I1: 3, // [sim]
-  SIM_V1: 6, // [sim]
-  COUNT: 16,
-} as const;
+// ---- text [worker writes, main reads; off the hot path] ---------------------------------------
+/** The INFO report's meter id (ASCII, zero-padded). */
+const METER_ID_BYTES = 16;
+/** Why the transport has no board (the HID transport's last error), UTF-8, cut to fit. */
+const LINK_ERROR_BYTES = 240;
 
 /** Upper bounds (µs) of the reaction-latency buckets, REACT_BUCKET0 onwards (8 slots). */
 export const REACT_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 10000, 50000] as const;
@@ -105,33 +82,12 @@ export const REACT_BUCKETS_US = [50, 100, 250, 500, 1000, 2500, 10000, 50000] as
 /** Event ring: records of EVENT_RECORD_F64 doubles; slot 0 is the InputKind. */
 export const EVENT_RING_RECORDS = 1024;
 export const EVENT_RECORD_F64 = 32;
-/** Report rings between worker and sim board. */
-export const REPORT_RING_SLOTS = 64;
 
 const CONTROL_BYTES = I.COUNT * 4;
-const F64_OFFSET = CONTROL_BYTES;
-const EVENT_OFFSET = F64_OFFSET + F.COUNT * 8;
-const B2H_OFFSET = EVENT_OFFSET + EVENT_RING_RECORDS * EVENT_RECORD_F64 * 8;
-const H2B_OFFSET = B2H_OFFSET + REPORT_RING_SLOTS * REPORT_SIZE;
-export const SHM_BYTES = H2B_OFFSET + REPORT_RING_SLOTS * REPORT_SIZE;
-
-/** CP output the host asks for (output report byte 6). */
-export const CpMode = { X1: 0, PWM: 1, F: 2 } as const;
-export type CpModeCode = (typeof CpMode)[keyof typeof CpMode];
-
-/** CP states as codes, in report order. */
-export const CP_STATES = ["A", "B", "C", "D", "E", "F"] as const;
-export type CpStateName = (typeof CP_STATES)[number];
-
-/** ProximityPilot.ampacity as codes. */
-export const AMPACITIES = ["None", "A_13", "A_20", "A_32", "A_63_3ph_70_1ph"] as const;
-export type AmpacityName = (typeof AMPACITIES)[number];
-
-/** PowerOnOff.reason as codes. */
-export const POWER_REASONS = ["PowerOff", "FullPowerCharging", "DCCableCheck", "DCPreCharge"] as const;
-
-/** Car-state names (sim/car/contract.ts CarStateName) as codes for SIM_CAR_STATE. */
-export const CAR_STATES = ["UNPLUGGED", "PLUGGED_IN", "CHARGING_REGULATED", "CHARGING_FIXED", "ERROR_E", "DIODE_FAIL"] as const;
+const TEXT_OFFSET = CONTROL_BYTES;
+const TEXT_BYTES = METER_ID_BYTES + LINK_ERROR_BYTES;
+const EVENT_OFFSET = TEXT_OFFSET + TEXT_BYTES;
+export const SHM_BYTES = EVENT_OFFSET + EVENT_RING_RECORDS * EVENT_RECORD_F64 * 8;
 
 /** What a record in the event ring carries (slot 0). */
 export const InputKind = {
@@ -200,7 +156,7 @@ export function defaultRequested(): Requested {
   return {
     enable: true,
     cpMode: CpMode.X1,
-    duty: 10000,
+    duty: DUTY_STEADY,
     allow: false,
     allowReason: 0,
     threePhases: true,
@@ -225,46 +181,23 @@ export interface BoardView {
   pwm: number;
 }
 
-/** What the sim thread shares with main for GET …/sim (numbers only; main builds the JSON). */
-export interface SimView {
-  cp: number;
-  pwm: number;
-  relays: boolean;
-  phases: number;
-  locked: boolean;
-  carRunning: boolean;
-  carState: number;
-  carAck: number;
-  weld: boolean;
-  rcd_mA: number;
-  energy_Wh: number;
-  power_W: number;
-  current: [number, number, number];
-  voltage: [number, number, number];
-}
-
 const SEQLOCK_TRIES = 8;
 
 /** Typed views over the shared buffer; one instance per thread, built around the same buffer. */
 export class Shm {
   readonly sab: SharedArrayBuffer;
   readonly #i32: Int32Array;
-  readonly #f64: Float64Array;
   /** The event ring's records, flat: record r starts at r * EVENT_RECORD_F64. */
   readonly events: Float64Array;
-  /** Board → host reports: slot s is bytes [s*64, s*64+64). */
-  readonly b2h: Uint8Array;
-  /** Host → board reports. */
-  readonly h2b: Uint8Array;
+  readonly #text: Uint8Array;
+  #mainBell: Int32Array | null = null;
 
   constructor(sab: SharedArrayBuffer) {
     if (sab.byteLength < SHM_BYTES) throw new Error(`shared buffer too small: ${sab.byteLength} < ${SHM_BYTES}`);
     this.sab = sab;
     this.#i32 = new Int32Array(sab, 0, I.COUNT);
-    this.#f64 = new Float64Array(sab, F64_OFFSET, F.COUNT);
+    this.#text = new Uint8Array(sab, TEXT_OFFSET, TEXT_BYTES);
     this.events = new Float64Array(sab, EVENT_OFFSET, EVENT_RING_RECORDS * EVENT_RECORD_F64);
-    this.b2h = new Uint8Array(sab, B2H_OFFSET, REPORT_RING_SLOTS * REPORT_SIZE);
-    this.h2b = new Uint8Array(sab, H2B_OFFSET, REPORT_RING_SLOTS * REPORT_SIZE);
   }
 
   /** A fresh buffer with the defaults every reader expects (written by main before any thread starts). */
@@ -273,9 +206,6 @@ export class Shm {
     shm.writeRequested(defaultRequested());
     Atomics.store(shm.#i32, I.BOARD_CP, -1);
     Atomics.store(shm.#i32, I.BOARD_PWM, -1);
-    Atomics.store(shm.#i32, I.SIM_CP, 0);
-    Atomics.store(shm.#i32, I.SIM_PWM, -1);
-    Atomics.store(shm.#i32, I.SIM_PHASES, 3);
     return shm;
   }
 
@@ -292,20 +222,9 @@ export class Shm {
     const r = Atomics.waitAsync(this.#i32, I.WORKER_DOORBELL, seen, timeoutMs);
     return r.async ? r.value : null;
   }
-  ringSim(): void {
-    Atomics.add(this.#i32, I.SIM_DOORBELL, 1);
-    Atomics.notify(this.#i32, I.SIM_DOORBELL);
-  }
-  simDoorbell(): number {
-    return Atomics.load(this.#i32, I.SIM_DOORBELL);
-  }
-  waitSimDoorbell(seen: number, timeoutMs: number): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.#i32, I.SIM_DOORBELL, seen, timeoutMs);
-    return r.async ? r.value : null;
-  }
-  /** Blocking wait for the sim thread's bench mode (its own thread, never main). */
-  waitSimDoorbellSync(seen: number, timeoutMs: number): void {
-    Atomics.wait(this.#i32, I.SIM_DOORBELL, seen, timeoutMs);
+  /** The worker doorbell for another thread to ring (a simulated board's reports). */
+  workerBell(): DoorbellRef {
+    return { sab: this.sab, index: I.WORKER_DOORBELL };
   }
 
   // ---- requested outputs [main writes, worker reads] ----------------------------------------
@@ -490,10 +409,18 @@ export class Shm {
     }
     return (head % EVENT_RING_RECORDS) * EVENT_RECORD_F64;
   }
-  /** [worker] Makes the record filled at eventSlot() visible to main. */
+  /** [worker] Makes the record filled at eventSlot() visible to main and rings main's event
+   *  doorbell (one for every connector, notifyEventsTo()). */
   publishEvent(): void {
     Atomics.add(this.#i32, I.EVENT_HEAD, 1);
-    Atomics.notify(this.#i32, I.EVENT_HEAD);
+    const bell = this.#mainBell;
+    if (bell === null) return;
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
+  }
+  /** [worker] Where publishEvent() rings: the main thread's one event doorbell (host-ticker.ts). */
+  notifyEventsTo(ref: DoorbellRef): void {
+    this.#mainBell = new Int32Array(ref.sab, ref.index * 4, 1);
   }
   eventHead(): number {
     return Atomics.load(this.#i32, I.EVENT_HEAD);
@@ -509,111 +436,33 @@ export class Shm {
   static eventOffset(n: number): number {
     return (n % EVENT_RING_RECORDS) * EVENT_RECORD_F64;
   }
-  waitEventHead(seen: number, timeoutMs: number): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.#i32, I.EVENT_HEAD, seen, timeoutMs);
-    return r.async ? r.value : null;
+  // ---- text [worker writes, main reads] ------------------------------------------------------
+  /** [worker] The INFO meter id and the transport's last error (off the hot path: on change only). */
+  writeText(meterId: string, linkError: string): void {
+    const t = this.#text;
+    Atomics.add(this.#i32, I.TEXT_SEQ, 1);
+    t.fill(0);
+    for (let k = 0; k < METER_ID_BYTES && k < meterId.length; k++) t[k] = meterId.charCodeAt(k) & 0x7f;
+    new TextEncoder().encodeInto(linkError, t.subarray(METER_ID_BYTES));
+    Atomics.add(this.#i32, I.TEXT_SEQ, 1);
   }
-
-  // ---- report rings (worker ⇄ sim board) -------------------------------------------------------
-  /** The counters of one ring as [head index, tail index, dropped index] for ReportRing. */
-  ringIndices(direction: "b2h" | "h2b"): { head: number; tail: number; dropped: number } {
-    return direction === "b2h"
-      ? { head: I.B2H_HEAD, tail: I.B2H_TAIL, dropped: I.B2H_DROPPED }
-      : { head: I.H2B_HEAD, tail: I.H2B_TAIL, dropped: I.H2B_DROPPED };
+  /** Changes whenever writeText() ran: readers re-read the text only then. */
+  textVersion(): number {
+    return Atomics.load(this.#i32, I.TEXT_SEQ);
   }
-  /** The Int32 control block, for ReportRing's counters only (indices from ringIndices()). */
-  ringCounters(): Int32Array {
-    return this.#i32;
+  /** [main] The meter id and the last link error ("" = none), or null while being written. */
+  readText(): { meterId: string; linkError: string } | null {
+    const s1 = Atomics.load(this.#i32, I.TEXT_SEQ);
+    if (s1 & 1) return null;
+    const t = this.#text.slice();
+    if (Atomics.load(this.#i32, I.TEXT_SEQ) !== s1) return null;
+    const end = (b: Uint8Array) => {
+      const z = b.indexOf(0);
+      return z < 0 ? b : b.subarray(0, z);
+    };
+    const dec = new TextDecoder();
+    return { meterId: dec.decode(end(t.subarray(0, METER_ID_BYTES))), linkError: dec.decode(end(t.subarray(METER_ID_BYTES))) };
   }
-
-  // ---- simulated board state [sim writes, main reads] -----------------------------------------
-  writeSim(s: SimView): void {
-    const a = this.#i32;
-    const f = this.#f64;
-    Atomics.add(a, I.SIM_SEQ, 1);
-    Atomics.store(a, I.SIM_CP, s.cp);
-    Atomics.store(a, I.SIM_PWM, s.pwm);
-    Atomics.store(a, I.SIM_RELAYS, s.relays ? 1 : 0);
-    Atomics.store(a, I.SIM_PHASES, s.phases);
-    Atomics.store(a, I.SIM_LOCKED, s.locked ? 1 : 0);
-    Atomics.store(a, I.SIM_CAR_RUNNING, s.carRunning ? 1 : 0);
-    Atomics.store(a, I.SIM_CAR_STATE, s.carState);
-    Atomics.store(a, I.SIM_CAR_ACK, s.carAck);
-    Atomics.store(a, I.SIM_WELD, s.weld ? 1 : 0);
-    f[F.SIM_RCD_mA] = s.rcd_mA;
-    f[F.SIM_ENERGY_Wh] = s.energy_Wh;
-    f[F.SIM_POWER_W] = s.power_W;
-    for (let k = 0; k < 3; k++) {
-      f[F.SIM_I1 + k] = s.current[k]!;
-      f[F.SIM_V1 + k] = s.voltage[k]!;
-    }
-    Atomics.add(a, I.SIM_SEQ, 1);
-  }
-  readSim(out: SimView): boolean {
-    const a = this.#i32;
-    const f = this.#f64;
-    for (let t = 0; t < SEQLOCK_TRIES * 4; t++) {
-      const s1 = Atomics.load(a, I.SIM_SEQ);
-      if (s1 & 1) continue;
-      const cp = Atomics.load(a, I.SIM_CP);
-      const pwm = Atomics.load(a, I.SIM_PWM);
-      const relays = Atomics.load(a, I.SIM_RELAYS);
-      const phases = Atomics.load(a, I.SIM_PHASES);
-      const locked = Atomics.load(a, I.SIM_LOCKED);
-      const running = Atomics.load(a, I.SIM_CAR_RUNNING);
-      const carState = Atomics.load(a, I.SIM_CAR_STATE);
-      const ack = Atomics.load(a, I.SIM_CAR_ACK);
-      const weld = Atomics.load(a, I.SIM_WELD);
-      const rcd = f[F.SIM_RCD_mA]!;
-      const energy = f[F.SIM_ENERGY_Wh]!;
-      const power = f[F.SIM_POWER_W]!;
-      const i1 = f[F.SIM_I1]!, i2 = f[F.SIM_I1 + 1]!, i3 = f[F.SIM_I1 + 2]!;
-      const v1 = f[F.SIM_V1]!, v2 = f[F.SIM_V1 + 1]!, v3 = f[F.SIM_V1 + 2]!;
-      if (Atomics.load(a, I.SIM_SEQ) !== s1) continue;
-      out.cp = cp;
-      out.pwm = pwm;
-      out.relays = relays === 1;
-      out.phases = phases;
-      out.locked = locked === 1;
-      out.carRunning = running === 1;
-      out.carState = carState;
-      out.carAck = ack;
-      out.weld = weld === 1;
-      out.rcd_mA = rcd;
-      out.energy_Wh = energy;
-      out.power_W = power;
-      out.current = [i1, i2, i3];
-      out.voltage = [v1, v2, v3];
-      return true;
-    }
-    return false;
-  }
-  simSteps(): number {
-    return Atomics.load(this.#i32, I.SIM_STEPS);
-  }
-  /** [sim] */
-  countSimStep(): void {
-    Atomics.add(this.#i32, I.SIM_STEPS, 1);
-  }
-}
-
-export function emptySimView(): SimView {
-  return {
-    cp: 0,
-    pwm: -1,
-    relays: false,
-    phases: 3,
-    locked: false,
-    carRunning: false,
-    carState: 0,
-    carAck: 0,
-    weld: false,
-    rcd_mA: 0,
-    energy_Wh: 0,
-    power_W: 0,
-    current: [0, 0, 0],
-    voltage: [0, 0, 0],
-  };
 }
 
 export function emptyBoardView(): BoardView {

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const SOURCES = ["core", "rt-worker", "sim", "api", "store", "update", "main.ts", "build.ts", "package.json"];
+const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "build.ts", "package.json"];
 // One cache per checkout: several checkouts on one machine (worktrees) build different sources.
 const CACHE = join(tmpdir(), `evse-manager-test-bin-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
 export const QEMU = Bun.which("qemu-aarch64");
@@ -86,19 +86,8 @@ process.on("exit", () => {
   for (const p of running) p.kill("SIGKILL");
 });
 
-/** Bun 1.3.14 once returned a subprocess without its stdout pipe in a clean-clone CI run (right
- *  after another child had been stopped); such a child is killed and spawned again. */
-function spawnPiped(cmd: string[], cwd: string, env: Record<string, string>) {
-  for (let attempt = 1; ; attempt++) {
-    const proc = Bun.spawn(cmd, { cwd, env, stdout: "pipe", stderr: "pipe" });
-    if (proc.stdout && proc.stderr) return proc;
-    proc.kill("SIGKILL");
-    if (attempt === 3) throw new Error(`Bun.spawn gave no stdout/stderr pipe for ${cmd[0]} (3 tries)`);
-  }
-}
-
 export function run(cmd: string[], cwd: string, env: Record<string, string>): RunningBinary {
-  const proc = spawnPiped(cmd, cwd, env);
+  const proc = Bun.spawn(cmd, { cwd, env, stdout: "pipe", stderr: "pipe" });
   running.add(proc);
   const output: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
@@ -154,20 +143,9 @@ export function run(cmd: string[], cwd: string, env: Record<string, string>): Ru
   };
 }
 
-/** Exit code, or -1 after `ms`. Bun 1.3.14 can throw EBADF (epoll_ctl) from `exited` for a child
- *  that was already reaped (seen with qemu-user in CI); the exit status is polled then. */
+/** Exit code, or -1 after `ms`. */
 async function waitExit(proc: Bun.Subprocess, ms: number): Promise<number> {
-  try {
-    return await Promise.race([proc.exited, Bun.sleep(ms).then(() => -1)]);
-  } catch {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (proc.exitCode !== null) return proc.exitCode;
-      if (proc.signalCode !== null) return 128;
-      await Bun.sleep(50);
-    }
-    return -1;
-  }
+  return Promise.race([proc.exited, Bun.sleep(ms).then(() => -1)]);
 }
 
 /** Polls GET url until it answers `status` (default 200). */

@@ -6,6 +6,11 @@ import type { BoardInput } from "../core/ports.ts";
 import { HardwareCapabilitiesSchema, PowermeterSchema, TelemetrySchema } from "../core/types/index.ts";
 import { startBoard, Trip, type BoardHandle } from "../rt-worker/index.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
+import { spawnThread } from "../rt-worker/prespawn.ts";
+import { simulatedBoards } from "../sim/board/boards.ts";
+
+/** The simulated boards, as main.ts wires them. */
+const simulator = simulatedBoards(() => spawnThread("sim-board", 0));
 
 const open: BoardHandle[] = [];
 afterEach(async () => {
@@ -13,7 +18,7 @@ afterEach(async () => {
 });
 
 async function start(sim: Record<string, unknown> = {}) {
-  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 3, ...sim } as any })) as BoardHost;
+  const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 3, ...sim } as any }, { simulator })) as BoardHost;
   open.push(board);
   const inputs: BoardInput[] = [];
   // A minimal kernel: PWM on B, power on C, off on anything else.
@@ -125,11 +130,13 @@ describe("simulated board end to end", () => {
   }, 10_000);
 });
 
-test("a real board that is not there: the worker runs, the board is reported not answering", async () => {
+test("a real board that is not there: the worker runs, the board is reported not answering, with the HID transport's reason", async () => {
   const board = await startBoard({ kind: "hid", index: 1, hid: { path: "/dev/hidraw-none" } });
   open.push(board);
   expect(board.sim).toBeNull();
   await Bun.sleep(150);
-  expect(board.health()).toEqual({ worker_running: true, board_answering: false });
+  expect(board.health()).toMatchObject({ worker_running: true, board_answering: false });
+  // What /healthz shows beside it: the transport's last error, naming the device.
+  expect(board.health().board_error).toStartWith("cannot open HID device /dev/hidraw-none: ");
   expect(board.port.ac_read_pp_ampacity()).toEqual({ ampacity: "None" });
 });

@@ -10,6 +10,11 @@ import { Kernel } from "../core/index.ts";
 import type { BoardInput } from "../core/ports.ts";
 import type { SessionEvent } from "../core/types/index.ts";
 import { startBoard, WORKER_FAULT, type BoardHost } from "../rt-worker/host.ts";
+import { spawnThread } from "../rt-worker/prespawn.ts";
+import { simulatedBoards } from "../sim/board/boards.ts";
+
+/** The simulated boards, as main.ts wires them. */
+const simulator = simulatedBoards(() => spawnThread("sim-board", 0));
 import { FakeMeter, MemoryStore } from "./kernel-harness.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 
@@ -50,7 +55,7 @@ afterEach(async () => {
 
 /** The kernel wired to a real board as main.ts does, charging an authorized session. */
 async function charging(): Promise<Rig> {
-  const board = await startBoard({ kind: "sim", index: 1, sim: { seed: 5 } as any });
+  const board = await startBoard({ kind: "sim", index: 1, sim: { seed: 5 } as any }, { simulator });
   const startedAt = performance.now();
   const events: SessionEvent[] = [];
   const kernel = new Kernel({

@@ -8,7 +8,7 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { decodeInfo, decodeMeter, decodeState, emptyControl, emptyInfo, emptyMeter, emptyState, encodeControl, Reject, ReportId, reportKind, ControlFlag } from "../rt-worker/report-codec.ts";
+import { decodeInfo, decodeMeter, decodeState, emptyControl, emptyInfo, emptyMeter, emptyState, encodeControl, Reject, ReportId, reportKind, ControlFlag } from "../board-protocol/index.ts";
 import { SimBoard, BOARD_STEP_MS, type SimBoardOptions } from "../sim/board/physics.ts";
 import { Car, CarBusyError, CarCommandSchema, CarScriptError, parseCarScript } from "../sim/car/index.ts";
 

@@ -3,8 +3,8 @@
 // one (bench/fuzz-hid.ts). `npm run fuzz` does 10^6.
 import { expect, test } from "bun:test";
 import { fuzzHid, HidFuzzRig } from "../bench/fuzz-hid.ts";
-import { CpMode, defaultRequested } from "../rt-worker/shm-layout.ts";
-import { ControlFlag, StateFlag } from "../rt-worker/report-codec.ts";
+import { defaultRequested } from "../rt-worker/shm-layout.ts";
+import { ControlFlag, CpMode, StateFlag } from "../board-protocol/index.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250301);
 

@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { Metrics } from "../api/index.ts";
 import { RtLoop } from "../rt-worker/rt-loop.ts";
-import { emptyState, encodeState, StateFlag } from "../rt-worker/report-codec.ts";
-import { CpMode, defaultRequested, Shm } from "../rt-worker/shm-layout.ts";
+import { CpMode, emptyState, encodeState, StateFlag } from "../board-protocol/index.ts";
+import { defaultRequested, Shm } from "../rt-worker/shm-layout.ts";
 import type { Transport, TransportSink } from "../rt-worker/transport/transport.ts";
 import { harness } from "./api-fakes.ts";
 import { parsePrometheus, sampleValue } from "./helpers/prometheus.ts";

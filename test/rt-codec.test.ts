@@ -19,7 +19,7 @@ import {
   ReportId,
   reportKind,
   StateFlag,
-} from "../rt-worker/report-codec.ts";
+} from "../board-protocol/index.ts";
 
 const buf = () => new Uint8Array(64);
 

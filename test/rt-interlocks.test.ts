@@ -1,6 +1,10 @@
 // rt-worker/interlocks.ts: the worker's own reasons to keep the relays open, and the PWM cap.
 import { describe, expect, test } from "bun:test";
-import { cableAmps, dutyForAtMost, dutyToAmps, limitDuty, powerTrip, Trip, type InterlockInput } from "../rt-worker/interlocks.ts";
+import { ampsForDuty, cableAmps, dutyForAtMost } from "../core/pwm.ts";
+import { limitDuty, powerTrip, Trip, type InterlockInput } from "../rt-worker/interlocks.ts";
+
+/** The protocol's duty unit (0.01 %) → amps, by the one IEC rule. */
+const dutyToAmps = (duty: number) => ampsForDuty(duty / 100);
 
 const safe = (): InterlockInput => ({
   boardLink: true,
@@ -73,8 +77,8 @@ describe("PWM never offers more than the cable", () => {
   });
 
   test("63 A three-phase / 70 A single-phase cable", () => {
-    expect(cableAmps(4, true)).toBe(63);
-    expect(cableAmps(4, false)).toBe(70);
+    expect(cableAmps("A_63_3ph_70_1ph", true)).toBe(63);
+    expect(cableAmps("A_63_3ph_70_1ph", false)).toBe(70);
     expect(dutyToAmps(limitDuty(9600, true, 4, true))).toBeLessThanOrEqual(63);
   });
 

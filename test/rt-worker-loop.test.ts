@@ -17,8 +17,9 @@ import {
   StateFlag,
   type ControlReport,
   type StateReport,
-} from "../rt-worker/report-codec.ts";
-import { CpMode, defaultRequested, InputKind, Shm } from "../rt-worker/shm-layout.ts";
+} from "../board-protocol/index.ts";
+import { CpMode } from "../board-protocol/index.ts";
+import { defaultRequested, InputKind, Shm } from "../rt-worker/shm-layout.ts";
 import type { Transport, TransportSink } from "../rt-worker/transport/transport.ts";
 import { recordToInput } from "../rt-worker/board-inputs.ts";
 import type { BoardInput } from "../core/ports.ts";

@@ -16,9 +16,10 @@ import {
   StateFlag,
   type MeterReport,
   type StateReport,
-} from "../rt-worker/report-codec.ts";
+  AMPACITIES,
+} from "../board-protocol/index.ts";
 import { BOARD_STEP_MS, SimBoard, type SimBoardOptions } from "../sim/board/physics.ts";
-import { ppAmpacityCode, PP_AMPACITIES } from "../sim/board/pp.ts";
+import { ppAmpacityCode } from "../sim/board/pp.ts";
 
 const CP = ["A", "B", "C", "D", "E", "F"];
 const car = (patch: Partial<CarOutputs> = {}): CarOutputs => ({
@@ -302,7 +303,7 @@ describe("RCD", () => {
 
 describe("PP and capabilities", () => {
   test("PP bands of §2.10", () => {
-    const band = (ohm: number) => PP_AMPACITIES[ppAmpacityCode(ohm)];
+    const band = (ohm: number) => AMPACITIES[ppAmpacityCode(ohm)];
     expect(band(80)).toBe("None");
     expect(band(100)).toBe("A_63_3ph_70_1ph");
     expect(band(140)).toBe("A_63_3ph_70_1ph");
@@ -316,9 +317,9 @@ describe("PP and capabilities", () => {
 
   test("a socket board reports the PP band; a tethered cable reports None", () => {
     const sock = rig({ connector_type: "IEC62196Type2Socket", pp_resistor_ohm: 680 });
-    expect(PP_AMPACITIES[sock.step(car()).ampacity]).toBe("A_20");
+    expect(AMPACITIES[sock.step(car()).ampacity]).toBe("A_20");
     const cable = rig();
-    expect(PP_AMPACITIES[cable.step(car()).ampacity]).toBe("None");
+    expect(AMPACITIES[cable.step(car()).ampacity]).toBe("None");
   });
 
   test("a socket without a valid PP resistor never closes the relay", () => {

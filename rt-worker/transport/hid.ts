@@ -5,7 +5,7 @@
 // cannot (hid-addon.ts). When the device goes away the link is reported down and the transport
 // keeps trying to open it again.
 import { EventEmitter } from "node:events";
-import { REPORT_SIZE } from "../shm-layout.ts";
+import { REPORT_SIZE } from "../../board-protocol/index.ts";
 import type { HidAddon, HidNative } from "./hid-addon.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
@@ -186,7 +186,10 @@ export class HidTransport implements Transport {
       const reason = (err as Error).message ?? String(err);
       // Once per distinct reason: the operator learns why the board is silent (a missing libusb,
       // no device) without a line every reconnect attempt.
-      if (reason !== this.lastError) console.error(`hid: cannot open ${describe(this.#target)}: ${reason}`);
+      if (reason !== this.lastError) {
+        console.error(`hid: cannot open ${describe(this.#target)}: ${reason}`);
+        this.#sink?.problem?.(`cannot open ${describe(this.#target)}: ${reason}`);
+      }
       this.lastError = reason;
       this.#retry();
     }

@@ -1,21 +1,18 @@
-// The worker's end of the simulated board: two report rings on the shared buffer and the sim
-// thread's doorbell. Reports in are polled by the worker loop (woken by the same doorbell main
-// uses), reports out wake the sim thread at once.
-import type { Shm } from "../shm-layout.ts";
-import { ReportRing } from "./report-ring.ts";
+// The worker's end of a simulated board: the host end of its report rings (board-protocol
+// report-ring.ts). Reports in are polled by the worker loop (the board rings the worker's doorbell
+// for them). Reports out wake the board at once, except heartbeats that repeat the last report:
+// those wait, stamped with the time they were sent, for the board's next step (an idle charger
+// then wakes the simulator 4 times a second instead of 14).
+import { HostEnd, type BoardLinkInit } from "../../board-protocol/index.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 
 export class SimTransport implements Transport {
   readonly kind = "sim" as const;
-  readonly #shm: Shm;
-  readonly #rx: ReportRing;
-  readonly #tx: ReportRing;
+  readonly #end: HostEnd;
   #sink: TransportSink | null = null;
 
-  constructor(shm: Shm) {
-    this.#shm = shm;
-    this.#rx = new ReportRing(shm.ringCounters(), shm.ringIndices("b2h"), shm.b2h);
-    this.#tx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b);
+  constructor(link: BoardLinkInit) {
+    this.#end = new HostEnd(link);
   }
 
   start(sink: TransportSink): void {
@@ -26,48 +23,18 @@ export class SimTransport implements Transport {
   poll(): void {
     const sink = this.#sink;
     if (sink === null) return;
-    for (let r = this.#rx.peek(); r !== null; r = this.#rx.peek()) {
+    const rx = this.#end.rx;
+    for (let r = rx.peek(); r !== null; r = rx.peek()) {
       sink.report(r, r.length);
-      this.#rx.shift();
+      rx.shift();
     }
   }
 
-  write(report: Uint8Array): boolean {
-    const ok = this.#tx.push(report);
-    this.#shm.ringSim();
-    return ok;
+  write(report: Uint8Array, urgent = true): boolean {
+    return this.#end.send(report, urgent);
   }
 
   async close(): Promise<void> {
     this.#sink = null;
-  }
-}
-
-/** The sim board's end of the same rings (used in sim/board/thread.ts). */
-export class SimBoardPort {
-  readonly #shm: Shm;
-  readonly #rx: ReportRing;
-  readonly #tx: ReportRing;
-
-  constructor(shm: Shm) {
-    this.#shm = shm;
-    this.#rx = new ReportRing(shm.ringCounters(), shm.ringIndices("h2b"), shm.h2b);
-    this.#tx = new ReportRing(shm.ringCounters(), shm.ringIndices("b2h"), shm.b2h);
-  }
-
-  /** Sends one input report to the worker and wakes it. */
-  send(report: Uint8Array): boolean {
-    const ok = this.#tx.push(report);
-    this.#shm.ringWorker();
-    return ok;
-  }
-
-  /** The oldest output report from the worker (valid until next()), or null. */
-  peek(): Uint8Array | null {
-    return this.#rx.peek();
-  }
-
-  next(): void {
-    this.#rx.shift();
   }
 }

@@ -7,6 +7,8 @@ export interface TransportSink {
   report(bytes: Uint8Array, length: number): void;
   /** The device came (true) or went (false); `detail` says which device or why. */
   link(up: boolean, detail: string): void;
+  /** Why no device could be opened (each new reason once); shown in /healthz. */
+  problem?(message: string): void;
 }
 
 export interface Transport {
@@ -14,7 +16,9 @@ export interface Transport {
   start(sink: TransportSink): void;
   /** Delivers reports already waiting (the sim ring); hid delivers from its own callbacks. */
   poll(): void;
-  /** Sends one output report without waiting; false when it could not be queued. */
-  write(report: Uint8Array): boolean;
+  /** Sends one output report without waiting; false when it could not be queued. `urgent` is
+   *  false for a heartbeat that repeats the last report: a transport may deliver it lazily (the
+   *  simulated board takes it at its next step instead of being woken for it). */
+  write(report: Uint8Array, urgent?: boolean): boolean;
   close(): Promise<void>;
 }

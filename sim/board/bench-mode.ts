@@ -4,15 +4,8 @@
 // allow_power_on true again to close, and the next sample starts. Runs synchronously on the
 // sim thread (Atomics.wait is allowed here and gives the sharpest clock).
 import type { CarOutputs } from "../car/index.ts";
-import type { Shm } from "../../rt-worker/shm-layout.ts";
-import type { SimBoardPort } from "../../rt-worker/transport/sim.ts";
+import type { BenchOptions, BoardEnd, Doorbell } from "../../board-protocol/index.ts";
 import type { SimBoard } from "./physics.ts";
-
-export interface BenchOptions {
-  samples: number;
-  /** Give up after this long (ms) and return what was measured. */
-  timeoutMs: number;
-}
 
 const car = (cp: "B" | "C"): CarOutputs => ({
   cp,
@@ -25,7 +18,7 @@ const car = (cp: "B" | "C"): CarOutputs => ({
 const IN_C = car("C");
 const IN_B = car("B");
 
-export function runBench(shm: Shm, board: SimBoard, port: SimBoardPort, opts: BenchOptions): Float64Array {
+export function runBench(bell: Doorbell, board: SimBoard, port: BoardEnd, opts: BenchOptions): Float64Array {
   const out = new Float64Array(opts.samples);
   const send = (r: Uint8Array) => port.send(r);
   let n = 0;
@@ -35,7 +28,7 @@ export function runBench(shm: Shm, board: SimBoard, port: SimBoardPort, opts: Be
   board.fastStep(performance.now(), send);
   const deadline = performance.now() + opts.timeoutMs;
   while (n < opts.samples) {
-    const seen = shm.simDoorbell();
+    const seen = bell.value();
     let got = false;
     for (let r = port.peek(); r !== null; r = port.peek()) {
       const now = performance.now();
@@ -59,7 +52,7 @@ export function runBench(shm: Shm, board: SimBoard, port: SimBoardPort, opts: Be
       }
     }
     if (performance.now() > deadline) break;
-    shm.waitSimDoorbellSync(seen, 5);
+    bell.waitSync(seen, 5);
   }
   return out.subarray(0, n);
 }

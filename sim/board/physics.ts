@@ -5,8 +5,12 @@
 // safety rules (relays open on C→B/A/E/F, diode fault, RCD trip, PP loss; CP F and relays open
 // when the host is silent for 500 ms), so the worker cannot tell it from real firmware.
 import type { CarInputs, CarOutputs } from "../car/index.ts";
-import { BoardErrorBit } from "../../rt-worker/board-errors.ts";
 import {
+  AMPACITIES,
+  BoardErrorBit,
+  Cp as CP,
+  CpMode as MODE,
+  DUTY_STEADY,
   ControlFlag,
   decodeControl,
   emptyControl,
@@ -23,9 +27,12 @@ import {
   ReportId,
   reportKind,
   StateFlag,
-} from "../../rt-worker/report-codec.ts";
-import { dutyToAmps, inHlcWindow } from "./duty.ts";
-import { PP_AMPACITIES, ppAmpacityCode, type PpAmpacity } from "./pp.ts";
+  type AmpacityName,
+} from "../../board-protocol/index.ts";
+import type { SimOptions } from "../../board-protocol/index.ts";
+import { ampsForDuty } from "../../core/pwm.ts";
+import { inHlcWindow } from "./duty.ts";
+import { ppAmpacityCode } from "./pp.ts";
 import { seededRandom } from "./rng.ts";
 
 export const BOARD_STEP_MS = 250;
@@ -37,17 +44,10 @@ export const DEFAULT_RCD_mA = 0.1;
 export const FIRMWARE_VERSION = [1, 0, 0] as const;
 export const SIM_METER_ID = "SIM_POWERMETER";
 
-export interface SimBoardOptions {
-  max_current_A_import: number;
-  connector_type: "IEC62196Type2Cable" | "IEC62196Type2Socket";
-  pp_resistor_ohm: number;
-  weld_relays: boolean;
-  seed?: number;
-}
+/** The `sim.*` options the board itself uses (keep_plug_state_across_restart is main's). */
+export type SimBoardOptions = Omit<SimOptions, "keep_plug_state_across_restart">;
 
-const CP = { A: 0, B: 1, C: 2, D: 3, E: 4, F: 5 } as const;
 const CP_LEVEL_V: Record<string, number> = { A: 12, B: 9, C: 6, D: 3 };
-const MODE = { X1: 0, PWM: 1, F: 2 } as const;
 const near = (v: number, centre: number) => v > centre - 1.1 && v < centre + 1.1;
 
 export type ReportSink = (report: Uint8Array) => void;
@@ -61,7 +61,7 @@ export class SimBoard {
   // host side (from CONTROL reports)
   #enabled = true;
   #mode: number = MODE.X1; // what the board generates
-  #duty = 10000; // 0.01 %, what the board generates
+  #duty = DUTY_STEADY; // 0.01 %, what the board generates
   #hostMode = -1; // last requested cp mode/duty, to apply changes only (upstream acts on commands)
   #hostDuty = -1;
   #allowed = false;
@@ -147,7 +147,7 @@ export class SimBoard {
       this.#hostMode = c.cpMode;
       this.#hostDuty = c.duty;
       this.#mode = c.cpMode;
-      this.#duty = c.cpMode === MODE.PWM ? c.duty : 10000;
+      this.#duty = c.cpMode === MODE.PWM ? c.duty : DUTY_STEADY;
     }
     this.#allowed = (c.flags & ControlFlag.ALLOW_POWER_ON) !== 0;
     const three = c.phases === 3;
@@ -183,7 +183,7 @@ export class SimBoard {
     const pwm = this.#mode === MODE.PWM && !this.#forcedF();
     return {
       pwm_duty_percent: pwm ? this.#duty / 100 : 100,
-      pp_ampacity: PP_AMPACITIES[ppAmpacityCode(this.opts.pp_resistor_ohm)]!,
+      pp_ampacity: AMPACITIES[ppAmpacityCode(this.opts.pp_resistor_ohm)]!,
       rcd_current_mA: this.#rcdMeasured,
       evse_state_F: this.#forcedF() || this.#mode === MODE.F,
     };
@@ -304,7 +304,7 @@ export class SimBoard {
       case CP.A:
         this.#useThreeConfirmed = this.#useThree;
         this.#mode = MODE.X1; // no PWM without a car
-        this.#duty = 10000;
+        this.#duty = DUTY_STEADY;
         on = false;
         if (prev !== CP.A && prev !== CP.F) {
           this.#rcdSet = DEFAULT_RCD_mA;
@@ -323,7 +323,7 @@ export class SimBoard {
       case CP.E:
         on = false;
         this.#mode = MODE.X1;
-        this.#duty = 10000;
+        this.#duty = DUTY_STEADY;
         break;
       case CP.F:
         on = false;
@@ -350,8 +350,8 @@ export class SimBoard {
     if (s === CP.C || s === CP.D) {
       const d = this.#mode === MODE.PWM ? this.#duty / 100 : 100;
       if (inHlcWindow(d)) amps = this.#evMaxA;
-      else if (this.#evMaxA === 0) amps = dutyToAmps(d);
-      else amps = Math.min(dutyToAmps(d), Math.abs(this.#evMaxA)) * (this.#evMaxA < 0 ? -1 : 1);
+      else if (this.#evMaxA === 0) amps = ampsForDuty(d);
+      else amps = Math.min(ampsForDuty(d), Math.abs(this.#evMaxA)) * (this.#evMaxA < 0 ? -1 : 1);
     }
     const r = this.#relays;
     this.#iSet[0] = r ? amps : 0;
@@ -410,7 +410,7 @@ export class SimBoard {
     s.cpMode = this.#forcedF() ? MODE.F : this.#mode;
     s.cpHigh_mV = this.#cpHigh * 1000;
     s.cpLow_mV = this.#cpLow * 1000;
-    s.duty = s.cpMode === MODE.PWM ? this.#duty : 10000;
+    s.duty = s.cpMode === MODE.PWM ? this.#duty : DUTY_STEADY;
     s.flags =
       (this.#relays ? StateFlag.RELAYS_CLOSED : 0) |
       (this.#watchdog ? StateFlag.HOST_WATCHDOG : 0) |
@@ -519,7 +519,7 @@ export class SimBoard {
     };
   }
 
-  ampacity(): PpAmpacity {
-    return PP_AMPACITIES[ppAmpacityCode(this.opts.pp_resistor_ohm)]!;
+  ampacity(): AmpacityName {
+    return AMPACITIES[ppAmpacityCode(this.opts.pp_resistor_ohm)]!;
   }
 }

@@ -1,9 +1,7 @@
 // Proximity-pilot bands of the simulated board (simulation.md §2.10; answered for sockets, §5
-// item 4). Codes follow ProximityPilot.ampacity: None, A_13, A_20, A_32, A_63_3ph_70_1ph.
-export const PP_AMPACITIES = ["None", "A_13", "A_20", "A_32", "A_63_3ph_70_1ph"] as const;
-export type PpAmpacity = (typeof PP_AMPACITIES)[number];
+// item 4). Codes follow ProximityPilot.ampacity (board-protocol AMPACITIES).
 
-/** Ampacity code (index into PP_AMPACITIES) for a PP resistor in ohms. */
+/** Ampacity code (index into AMPACITIES) for a PP resistor in ohms. */
 export function ppAmpacityCode(ohm: number): number {
   if (!(ohm > 80 && ohm <= 2460)) return 0;
   if (ohm > 936) return 1;

@@ -1,17 +1,25 @@
-// Thread entry of the simulated board (built as its own entry point: keep this path). It drives
-// the pure SimBoard every 250 ms with the car stepped first, answers output reports as they
-// arrive, and mirrors its state into shared memory for GET …/sim. Control calls (car scripts,
-// weld switch, bench) arrive through comlink.
+// Thread entry of the simulated boards (built as its own entry point: keep this path): one thread
+// for every simulated connector of the process, as one piece of hardware would be. It drives each
+// pure SimBoard every 250 ms with its car stepped first (all boards in the same wake-up), answers
+// output reports that need an answer at once (the worker rings the shared doorbell for those;
+// heartbeats wait for the step), and mirrors each board's state into its connector's shared memory
+// for GET …/sim. Control calls (car scripts, weld switch, bench) arrive through comlink, addressed
+// by the board's id.
 import * as Comlink from "comlink";
 import { setPriority } from "node:os";
 import { Car } from "../car/index.ts";
-import { CAR_STATES, emptySimView, Shm, type SimView } from "../../rt-worker/shm-layout.ts";
-import { SimBoardPort } from "../../rt-worker/transport/sim.ts";
+import { BoardEnd, Doorbell, type BenchOptions, type BoardLinkInit } from "../../board-protocol/index.ts";
 import { BOARD_STEP_MS, SimBoard, type SimBoardOptions } from "./physics.ts";
-import { runBench, type BenchOptions } from "./bench-mode.ts";
+import { runBench } from "./bench-mode.ts";
+import { CAR_STATES, emptySimView, SimViewBuffer, type SimView } from "./sim-view.ts";
 
 export interface SimThreadInit {
-  sab: SharedArrayBuffer;
+  /** Unique in the process (a test may run two boards for connector 1): the address of every later call. */
+  id: number;
+  /** The report rings and doorbells; `link.boardBell` is this thread's one doorbell (boards.ts). */
+  link: BoardLinkInit;
+  /** What GET …/sim reads (sim-view.ts). */
+  view: SharedArrayBuffer;
   options: SimBoardOptions;
   /** keep_plug_state_across_restart: start with the car plugged in (PLUGGED_IN, CP B). */
   startPluggedIn?: boolean;
@@ -21,112 +29,151 @@ export interface SimThreadInit {
   bench?: boolean;
 }
 
-let shm: Shm | null = null;
-let board: SimBoard | null = null;
-let car: Car | null = null;
-let port: SimBoardPort | null = null;
-let running = false;
-let benchMode = false;
-let acks = 0;
-let finished: Promise<void> = Promise.resolve();
-const view: SimView = emptySimView();
+class SimUnit {
+  readonly out: SimViewBuffer;
+  readonly board: SimBoard;
+  readonly car: Car;
+  readonly port: BoardEnd;
+  readonly bench: boolean;
+  readonly view: SimView = emptySimView();
+  acks = 0;
+  readonly send = (report: Uint8Array) => this.port.send(report);
 
-const send = (report: Uint8Array) => port!.send(report);
-
-function drainHost(now: number): void {
-  for (let r = port!.peek(); r !== null; r = port!.peek()) {
-    board!.hostReport(r, r.length, now);
-    port!.next();
+  constructor(init: SimThreadInit) {
+    this.out = new SimViewBuffer(init.view);
+    this.port = new BoardEnd(init.link);
+    this.board = new SimBoard(init.options, performance.now());
+    if (init.startMeter) this.board.restoreMeter(init.startMeter.import_Wh, init.startMeter.export_Wh);
+    this.car = new Car(init.startPluggedIn ? { initial: "PLUGGED_IN" } : {});
+    this.bench = init.bench === true;
   }
-  board!.sendDueState(now, send);
+
+  drainHost(now: number): void {
+    const port = this.port;
+    for (let r = port.peek(); r !== null; r = port.peek()) {
+      // Heartbeats wait in the ring until this step: the watchdog counts from when they were sent.
+      const sent = port.sentAt();
+      this.board.hostReport(r, r.length, sent < now ? sent : now);
+      port.next();
+    }
+    this.board.sendDueState(now, this.send);
+  }
+
+  step(now: number): void {
+    this.board.applyCar(this.car.step(this.board.carInputs()));
+    this.board.step(now, this.send);
+    this.out.countStep();
+    this.mirror();
+  }
+
+  mirror(): void {
+    const s = this.board.snapshot();
+    const c = this.car.status();
+    const view = this.view;
+    view.cp = s.cp;
+    view.pwm = s.pwm;
+    view.relays = s.relays;
+    view.phases = s.phases;
+    view.locked = s.locked;
+    view.weld = s.weld;
+    view.rcd_mA = s.rcd_mA;
+    view.energy_Wh = s.energy_Wh;
+    view.power_W = s.power_W;
+    view.current = s.current;
+    view.voltage = s.voltage;
+    view.carRunning = c.running;
+    view.carState = Math.max(0, CAR_STATES.indexOf(c.state));
+    view.carAck = this.acks;
+    this.out.write(view);
+  }
 }
 
-function mirror(): void {
-  const s = board!.snapshot();
-  const c = car!.status();
-  view.cp = s.cp;
-  view.pwm = s.pwm;
-  view.relays = s.relays;
-  view.phases = s.phases;
-  view.locked = s.locked;
-  view.weld = s.weld;
-  view.rcd_mA = s.rcd_mA;
-  view.energy_Wh = s.energy_Wh;
-  view.power_W = s.power_W;
-  view.current = s.current;
-  view.voltage = s.voltage;
-  view.carRunning = c.running;
-  view.carState = Math.max(0, CAR_STATES.indexOf(c.state));
-  view.carAck = acks;
-  shm!.writeSim(view);
-}
+/** The stepping boards (bench-mode ones are driven by bench() instead). */
+const units = new Map<number, SimUnit>();
+const all = new Map<number, SimUnit>();
+let bell: Doorbell | null = null;
+let running = false;
+let finished: Promise<void> = Promise.resolve();
 
 async function run(): Promise<void> {
-  const s = shm!;
   let next = performance.now();
-  while (running) {
-    const seen = s.simDoorbell();
+  while (running && units.size > 0) {
+    const seen = bell!.value();
     let now = performance.now();
-    drainHost(now);
+    for (const u of units.values()) u.drainHost(now);
     if (now >= next) {
-      board!.applyCar(car!.step(board!.carInputs()));
-      board!.step(now, send);
-      s.countSimStep();
-      mirror();
+      for (const u of units.values()) u.step(now);
       next += BOARD_STEP_MS;
       if (now - next > BOARD_STEP_MS) next = now + BOARD_STEP_MS; // after a stall, no catch-up burst
     }
     now = performance.now();
-    const wait = s.waitSimDoorbell(seen, Math.max(0, next - now));
+    const wait = bell!.wait(seen, Math.max(0, next - now));
     if (wait !== null) await wait;
   }
+  running = false;
+}
+
+function unit(id: number): SimUnit {
+  const u = all.get(id);
+  if (u === undefined) throw new Error(`no simulated board ${id}`);
+  return u;
 }
 
 const api = {
   start(init: SimThreadInit): void {
-    if (running) throw new Error("the simulated board is already running");
-    shm = new Shm(init.sab);
-    try {
-      setPriority(-10); // the simulated board stands in for separate hardware: it must not starve
-    } catch {
-      // not permitted: normal priority
+    if (all.has(init.id)) throw new Error(`the simulated board ${init.id} is already running`);
+    if (bell === null) {
+      try {
+        setPriority(-10); // the simulated boards stand in for separate hardware: they must not starve
+      } catch {
+        // not permitted: normal priority
+      }
     }
-    port = new SimBoardPort(shm);
-    board = new SimBoard(init.options, performance.now());
-    if (init.startMeter) board.restoreMeter(init.startMeter.import_Wh, init.startMeter.export_Wh);
-    car = new Car(init.startPluggedIn ? { initial: "PLUGGED_IN" } : {});
-    benchMode = init.bench === true;
-    mirror();
-    if (benchMode) return;
-    running = true;
-    finished = run();
+    bell = new Doorbell(init.link.boardBell);
+    const u = new SimUnit(init);
+    all.set(init.id, u);
+    u.mirror();
+    if (u.bench) return;
+    units.set(init.id, u);
+    if (!running) {
+      running = true;
+      finished = run();
+    }
   },
   /** The host has parsed the script and checked "running" already; Car re-checks both. */
-  postScript(script: string, replace: boolean): void {
+  postScript(id: number, script: string, replace: boolean): void {
+    const u = unit(id);
     try {
-      car!.post(script, replace);
+      u.car.post(script, replace);
     } finally {
-      acks++;
-      mirror();
+      u.acks++;
+      u.mirror();
     }
   },
-  stopScript(): void {
-    car!.stop();
-    acks++;
-    mirror();
+  stopScript(id: number): void {
+    const u = unit(id);
+    u.car.stop();
+    u.acks++;
+    u.mirror();
   },
-  setWeldRelays(weld: boolean): void {
-    board!.setWeld(weld);
-    mirror();
+  setWeldRelays(id: number, weld: boolean): void {
+    const u = unit(id);
+    u.board.setWeld(weld);
+    u.mirror();
   },
   /** Bench mode only: C↔B toggles, returns reaction times in µs (sim clock). */
-  bench(opts: BenchOptions): Float64Array {
-    if (!benchMode) throw new Error("the simulated board was not started in bench mode");
-    return runBench(shm!, board!, port!, opts);
+  bench(id: number, opts: BenchOptions): Float64Array {
+    const u = unit(id);
+    if (!u.bench) throw new Error("the simulated board was not started in bench mode");
+    return runBench(bell!, u.board, u.port, opts);
   },
-  async stop(): Promise<void> {
+  /** Stops board `id`; the loop ends with the last one. */
+  async stop(id: number): Promise<void> {
+    all.delete(id);
+    units.delete(id);
+    if (units.size > 0 || bell === null) return;
     running = false;
-    shm?.ringSim();
+    bell.ring();
     await finished;
   },
 };

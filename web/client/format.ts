@@ -1,5 +1,6 @@
 // Number formatting shared by the panels: power in kW, energy in Wh below 1 kWh (so a fresh
 // session visibly moves) and kWh above, times in local clock time.
+import { ampsForDuty } from "../../core/pwm.ts";
 
 export const dash = "—";
 
@@ -22,11 +23,10 @@ export function clock(iso: string): string {
   return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
 }
 
-/** IEC 61851-1 Annex A: the current a PWM duty cycle offers (10-85 % → 0.6 A per %). */
+/** The current a PWM duty cycle offers (the IEC 61851-1 rule of core/pwm.ts); null where none. */
 export function dutyToAmps(duty: number): number | null {
-  if (duty >= 10 && duty <= 85) return duty * 0.6;
-  if (duty > 85 && duty <= 96) return (duty - 64) * 2.5;
-  return null;
+  const a = ampsForDuty(duty);
+  return a > 0 ? a : null;
 }
 
 export const CP_MEANING: Record<string, string> = {

@@ -1,6 +1,6 @@
-// Error bits of the STATE report (bytes 22-23, docs/board-protocol.md) and the EVerest error each
-// one raises (interface.md §4: "<list>/<Name>"). The worker only diffs bits; main turns a bit
-// into error_raised / error_cleared with these names.
+// Error bits of the STATE report (bytes 22-23, docs/board-protocol.md §6) and the EVerest error
+// each one raises (interface.md §4: "<list>/<Name>"). The worker only diffs bits; main turns a bit
+// into error_raised / error_cleared with these names; the simulated board sets them.
 
 export const BoardErrorBit = {
   DiodeFault: 0,
