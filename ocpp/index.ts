@@ -6,12 +6,9 @@ import type { OcppStore } from "../store/index.ts";
 import { EvseView } from "../auth/evse-view.ts";
 import { TokenFrontEnd, type FrontEndEvse } from "../auth/token-front-end.ts";
 import { TokenValidator } from "../auth/validator.ts";
-import { ChargePoint } from "./charge-point.ts";
-import { FirmwareManager } from "./firmware.ts";
-import { registerOperations } from "./operations.ts";
-import { MinimalSmartCharging } from "./smart-charging-minimal.ts";
+import type { ChargePoint } from "./charge-point.ts";
 
-export { ChargePoint } from "./charge-point.ts";
+export type { ChargePoint } from "./charge-point.ts";
 export { TokenFrontEnd, type TokenResult, type TokenRequest } from "../auth/token-front-end.ts";
 
 export interface FrontEndDeps {
@@ -41,9 +38,20 @@ export class ChargingFrontEnd {
   private readonly plain: FrontEndEvse[] = [];
   private readonly views: EvseView[] = [];
 
-  constructor(private readonly deps: FrontEndDeps) {
+  /** The OCPP part is loaded only when it is configured (ocpp/setup.ts). */
+  static async create(deps: FrontEndDeps): Promise<ChargingFrontEnd> {
+    if (!deps.ocpp.central_system_url) return new ChargingFrontEnd(deps, null);
+    const { createChargePoint } = await import("./setup.ts");
+    const cpDeps = { options: deps.ocpp, auth: deps.auth, store: deps.store, version: deps.version, log: deps.log, now: deps.now, restart: deps.restart };
+    return new ChargingFrontEnd(deps, createChargePoint(cpDeps, deps.evseCount, deps.diagnosticsConfig));
+  }
+
+  private constructor(
+    private readonly deps: FrontEndDeps,
+    chargePoint: ChargePoint | null,
+  ) {
     const evses: FrontEndEvse[] = [];
-    this.chargePoint = deps.ocpp.central_system_url ? new ChargePoint({ options: deps.ocpp, auth: deps.auth, store: deps.store, version: deps.version, log: deps.log, now: deps.now, restart: deps.restart }, deps.evseCount) : null;
+    this.chargePoint = chargePoint;
     const cp = this.chargePoint;
     const validator = new TokenValidator(cp, deps.auth.tokens, deps.now);
     this.tokens = new TokenFrontEnd({
@@ -54,12 +62,7 @@ export class ChargingFrontEnd {
       log: deps.log,
     });
     this.plain = evses;
-    if (cp) {
-      cp.frontEnd = this.tokens;
-      cp.smartCharging = new MinimalSmartCharging(deps.store.kv, deps.evseCount);
-      const firmware = new FirmwareManager(cp, deps.diagnosticsConfig);
-      registerOperations(cp, firmware);
-    }
+    if (cp) cp.frontEnd = this.tokens;
   }
 
   /** Before the kernel boots: every publication of this EVSE is followed from the first one. */
