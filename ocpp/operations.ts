@@ -68,7 +68,11 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
   c.handle("UnlockConnector", async (p: { connectorId: number }) => {
     const e = evse(p.connectorId);
     if (!e) return { status: "NotSupported" };
-    if (e.view.transaction) await e.kernel.command("stop_transaction", { request: { reason: "UnlockCommand" } }).catch(() => false);
+    if (e.view.transaction) {
+      await e.kernel.command("stop_transaction", { request: { reason: "UnlockCommand" } }).catch(() => false);
+      // Closed relays keep the lock engaged (behavior.md §7.6): unlock once the stop has opened them.
+      for (let i = 0; i < 100 && e.view.transaction; i++) await Bun.sleep(50);
+    }
     const ok = await e.kernel.command("force_unlock", { connector_id: 1 }).catch(() => false);
     return { status: ok === true ? "Unlocked" : "UnlockFailed" };
   });
