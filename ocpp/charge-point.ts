@@ -3,7 +3,6 @@
 // CSMS operations (operations.ts) act on. An adapter only: it follows the kernel's publications and
 // sends it commands; charging never waits for it (§8).
 import type { AuthOptions, OcppOptions } from "../core/config/index.ts";
-import { ABSOLUTE_CURRENT_LIMIT_A } from "../core/energy-limits.ts";
 import type { EvseKernel } from "../core/kernel-api.ts";
 import type { Powermeter, SessionEvent, StopTransactionReason } from "../core/types/index.ts";
 import type { OcppStore, QueuedMessage } from "../store/index.ts";
@@ -11,7 +10,7 @@ import { AuthCache } from "../auth/auth-cache.ts";
 import { EvseView } from "../auth/evse-view.ts";
 import type { IdTagInfo } from "../auth/id-tag-info.ts";
 import { LocalList } from "../auth/local-list.ts";
-import type { ReservationEntry, TokenFrontEnd } from "../auth/token-front-end.ts";
+import type { TokenFrontEnd } from "../auth/token-front-end.ts";
 import type { OcppAuthority } from "../auth/validator.ts";
 import { OcppConfiguration } from "./configuration.ts";
 import { CsmsConnection } from "./connection.ts";
@@ -19,6 +18,8 @@ import { ConnectorStatus, type ChargePointStatus } from "./connector-status.ts";
 import { clip50, ocppErrorCode, type ChargePointErrorCode } from "./error-codes.ts";
 import { meterStart, sampledValues, type MeterValue, type ReadingContext } from "./meter-values.ts";
 import type { SmartChargingPort } from "./smart-charging-port.ts";
+import { LimitApplier } from "./limit-applier.ts";
+import { ReservationBook } from "./reservations.ts";
 import { TransactionQueue } from "./transaction-queue.ts";
 
 export type Registration = "Accepted" | "Pending" | "Rejected";
@@ -35,11 +36,6 @@ export interface OcppEvse {
   /** Samples kept for StopTransaction.transactionData (StopTxnSampledData/StopTxnAlignedData). */
   stopSamples: MeterValue[];
   startSigned: { value: string; timestamp: string } | null;
-}
-
-export interface ReservationRecord extends ReservationEntry {
-  expiry: number;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 export interface ChargePointDeps {
@@ -72,7 +68,8 @@ export class ChargePoint implements OcppAuthority {
   readonly localList: LocalList;
   readonly cache: AuthCache;
   readonly evses: OcppEvse[] = [];
-  readonly reservations = new Map<number, ReservationRecord>();
+  readonly reservations: ReservationBook;
+  private readonly limits: LimitApplier;
   registration: Registration | null = null;
   lastError: string | null = null;
   readonly metrics: OcppMetrics = { messages: new Map(), callErrors: 0 };
@@ -125,6 +122,8 @@ export class ChargePoint implements OcppAuthority {
       },
       () => this.config.int("WebSocketPingInterval"),
     );
+    this.limits = new LimitApplier(() => this.smartCharging, (evse) => this.evses[evse - 1]?.kernel, (evse) => this.csmsTransactionId(evse), deps.now, deps.log);
+    this.reservations = new ReservationBook(deps.now, (evse) => void this.evses[evse - 1]?.kernel.command("cancel_reservation", {}).catch(() => {}), deps.log);
     this.queue = new TransactionQueue(deps.store, { connected: () => this.connection.connected, call: (a, p) => this.connection.call(a, p) }, this.config, (m, p, r) => this.onQueued(m, p, r), deps.log);
     this.config.onChange((key) => {
       if (key === "HeartbeatInterval") this.startHeartbeat();
@@ -152,8 +151,8 @@ export class ChargePoint implements OcppAuthority {
     for (const t of [this.bootTimer, this.alignedTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.faultTimer]) if (t) clearInterval(t);
     for (const e of this.evses) if (e.sampleTimer) clearInterval(e.sampleTimer);
-    for (const t of this.limitTimers.values()) clearTimeout(t);
-    for (const r of this.reservations.values()) clearTimeout(r.timer);
+    this.limits.stop();
+    this.reservations.clear();
     this.queue.stop();
     await this.connection.stop();
   }
@@ -313,7 +312,8 @@ export class ChargePoint implements OcppAuthority {
       const after = fault ? `${fault.code}|${fault.vendorErrorCode}` : "";
       e.fault = fault;
       if (before !== after) {
-        if (fault) for (const r of [...this.reservations.values()].filter((r) => r.evse === e.index)) this.dropReservation(r.id);
+        // The kernel ends a reservation when the EVSE becomes faulted (behavior.md §12).
+        if (fault) this.reservations.forgetEvse(e.index);
         this.sendStatus(e.index);
         this.sendStatus(0);
       }
@@ -333,7 +333,7 @@ export class ChargePoint implements OcppAuthority {
   private sessionEvent(e: OcppEvse, ev: SessionEvent): void {
     e.view.observe(ev, this.deps.now());
     this.frontEnd?.sessionEvent(e.index, ev.event);
-    if (ev.event === "ReservationEnd") for (const r of [...this.reservations.values()].filter((r) => r.evse === e.index)) this.dropReservation(r.id, false);
+    if (ev.event === "ReservationEnd") this.reservations.forgetEvse(e.index);
     if (e.status.observe(ev)) this.sendStatus(e.index);
     if (ev.event === "TransactionStarted") this.transactionStarted(e, ev);
     else if (ev.event === "TransactionFinished") this.transactionFinished(e, ev);
@@ -514,35 +514,7 @@ export class ChargePoint implements OcppAuthority {
     }
   }
 
-  // ---- reservations (§5.6)
-
-  reservationOn(evse: number): ReservationEntry | null {
-    for (const r of this.reservations.values()) if (r.evse === evse) return r;
-    return null;
-  }
-
-  addReservation(r: Omit<ReservationRecord, "timer">): void {
-    const timer = setTimeout(() => {
-      this.deps.log(`ocpp: reservation ${r.id} expired`);
-      this.dropReservation(r.id);
-    }, Math.max(0, r.expiry - this.deps.now()));
-    this.reservations.set(r.id, { ...r, timer });
-  }
-
-  /** Forgets a reservation; with `cancel` also cancels it in the kernel (→ ReservationEnd). */
-  dropReservation(id: number, cancel = true): boolean {
-    const r = this.reservations.get(id);
-    if (!r) return false;
-    clearTimeout(r.timer);
-    this.reservations.delete(id);
-    if (cancel) void this.evses[r.evse - 1]?.kernel.command("cancel_reservation", {}).catch(() => {});
-    return true;
-  }
-
   // ---- smart charging (§5.7)
-
-  private readonly limitTimers = new Map<number, ReturnType<typeof setTimeout>>();
-  private readonly limited = new Set<number>();
 
   csmsTransactionId(evse: number): number | null {
     const e = this.evses[evse - 1];
@@ -551,31 +523,9 @@ export class ChargePoint implements OcppAuthority {
     return row?.csms_id ?? null;
   }
 
-  /** The composite limit of a connector through enforce_limits, now and at its next period boundary [D-O 7]. */
+  /** The composite limit of a connector through enforce_limits (limit-applier.ts). */
   applyLimits(evse: number): void {
-    const sc = this.smartCharging;
-    const e = this.evses[evse - 1];
-    if (!sc || !e) return;
-    const old = this.limitTimers.get(evse);
-    if (old) clearTimeout(old);
-    this.limitTimers.delete(evse);
-    const now = this.deps.now();
-    const applied = sc.limitAt(evse, now, this.csmsTransactionId(evse));
-    // Never a limit of ours while no profile ever applied: the kernel keeps its own (D14). Once one
-    // was sent it is kept fresh for good, since a lapsed energy-manager limit means 0 A (D14).
-    if (applied.ampere === null && applied.phases === null && !this.limited.has(evse)) return;
-    this.limited.add(evse);
-    // Re-applied at the next period boundary, and at least twice a day so valid_until never lapses.
-    const reapplyAt = Math.min(applied.nextChangeAt ?? Infinity, now + 12 * 3600_000);
-    const validUntil = new Date(reapplyAt + 60_000).toISOString();
-    const limits: Record<string, number> = {};
-    // No profile: no limit [D-O 8]; the largest grant the kernel accepts leaves hardware and config in charge.
-    limits.ac_max_current_A = applied.ampere ?? ABSOLUTE_CURRENT_LIMIT_A;
-    if (applied.phases !== null) limits.ac_max_phase_count = applied.phases;
-    void e.kernel
-      .enforceLimits({ uuid: `ocpp_${evse}`, valid_until: validUntil, limits_root_side: limits, schedule: [] } as never)
-      .catch((err) => this.deps.log(`ocpp: enforce_limits on EVSE ${evse}: ${(err as Error).message}`));
-    this.limitTimers.set(evse, setTimeout(() => this.applyLimits(evse), Math.max(50, reapplyAt - now)));
+    this.limits.apply(evse);
   }
 
   // ---- visibility (§9)

@@ -58,7 +58,7 @@ export class ChargingFrontEnd {
       evses,
       validator,
       connectionTimeoutS: () => (cp ? cp.config.int("ConnectionTimeOut") : deps.auth.connection_timeout_s),
-      reservationOn: (evse) => cp?.reservationOn(evse) ?? null,
+      reservationOn: (evse) => cp?.reservations.on(evse) ?? null,
       log: deps.log,
     });
     this.plain = evses;

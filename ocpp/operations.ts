@@ -27,7 +27,7 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
   /** Can this connector start a transaction for `idTag` (§5.1)? */
   const canStart = (e: OcppEvse, idTag: string): boolean => {
     if (faulted(e) || !e.view.enabled || e.view.transaction || e.view.finishing || e.view.authorized) return false;
-    const r = cp.reservationOn(e.index);
+    const r = cp.reservations.on(e.index);
     return !r || r.idTag.toLowerCase() === idTag.toLowerCase();
   };
 
@@ -121,19 +121,18 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
         status = candidates.length === 1 ? "Unavailable" : status;
         continue;
       }
-      const other = cp.reservationOn(e.index);
+      const other = cp.reservations.on(e.index);
       if (e.view.sessionUuid !== null || e.view.plugged || e.view.transaction || e.view.finishing || (other && other.id !== p.reservationId)) continue;
-      if (existing && existing.evse !== e.index) cp.dropReservation(existing.id);
+      if (existing && existing.evse !== e.index) cp.reservations.drop(existing.id);
       const ok = await e.kernel.command("reserve", { reservation_id: p.reservationId }).catch(() => false);
       if (ok !== true) continue;
-      if (existing) cp.dropReservation(existing.id, false);
-      cp.addReservation({ id: p.reservationId, evse: e.index, idTag: p.idTag, ...(p.parentIdTag ? { parentIdTag: p.parentIdTag } : {}), expiry });
+      cp.reservations.add({ id: p.reservationId, evse: e.index, idTag: p.idTag, ...(p.parentIdTag ? { parentIdTag: p.parentIdTag } : {}), expiry });
       return { status: "Accepted" };
     }
     return { status };
   });
 
-  c.handle("CancelReservation", (p: { reservationId: number }) => ({ status: cp.dropReservation(p.reservationId) ? "Accepted" : "Rejected" }));
+  c.handle("CancelReservation", (p: { reservationId: number }) => ({ status: cp.reservations.drop(p.reservationId) ? "Accepted" : "Rejected" }));
 
   c.handle("TriggerMessage", (p: { requestedMessage: string; connectorId?: number }) => {
     if (p.connectorId !== undefined && (p.connectorId < 0 || p.connectorId > n())) return { status: "Rejected" };
