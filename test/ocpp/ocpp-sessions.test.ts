@@ -166,13 +166,16 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     await noSchemaFailures(csms);
   }));
 
-  test("BootNotification Pending: retried after interval, RemoteStart Rejected and no StatusNotification until Accepted", () => slot(async () => {
+  test("BootNotification Rejected, then Pending: retried after interval, RemoteStart Rejected and no StatusNotification until Accepted", () => slot(async () => {
     const csms = await startCsms();
     started.push(csms);
-    await csms.answers({ BootNotification: { status: "Pending", currentTime: new Date().toISOString(), interval: 2 } });
+    await csms.answers({ BootNotification: { status: "Rejected", currentTime: new Date().toISOString(), interval: 2 } });
     const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000 });
     started.push(srv);
     await csms.waitCall("BootNotification");
+    for (let i = 0; i < 100 && (await srv.get("/api/v1/ocpp")).body.registration !== "Rejected"; i++) await Bun.sleep(100);
+    expect((await srv.get("/api/v1/ocpp")).body).toMatchObject({ connected: true, registration: "Rejected" });
+    await csms.answers({ BootNotification: { status: "Pending", currentTime: new Date().toISOString(), interval: 2 } });
     for (let i = 0; i < 100 && (await srv.get("/api/v1/ocpp")).body.registration !== "Pending"; i++) await Bun.sleep(100);
     expect((await srv.get("/api/v1/ocpp")).body.registration).toBe("Pending");
     expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "EARLY" })).result).toEqual({ status: "Rejected" });
