@@ -337,6 +337,11 @@ export class ChargePoint implements OcppAuthority {
     if (e.status.observe(ev)) this.sendStatus(e.index);
     if (ev.event === "TransactionStarted") this.transactionStarted(e, ev);
     else if (ev.event === "TransactionFinished") this.transactionFinished(e, ev);
+    else if (ev.event === "SessionFinished" && this.pendingTxProfiles.delete(e.index)) {
+      // A remote start whose transaction never came: its profile goes too.
+      this.smartCharging?.transactionEnded(e.index);
+      this.applyLimits(e.index);
+    }
   }
 
   private transactionStarted(e: OcppEvse, ev: SessionEvent): void {
@@ -392,6 +397,7 @@ export class ChargePoint implements OcppAuthority {
     e.stopSamples = [];
     e.startSigned = null;
     this.queue.enqueue("StopTransaction", payload, row.local);
+    this.pendingTxProfiles.delete(e.index);
     this.smartCharging?.transactionEnded(e.index);
     this.applyLimits(e.index);
   }

@@ -43,7 +43,12 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
       if (!target) return { status: "Rejected" };
     }
     const index = target.index;
-    if (p.chargingProfile) cp.pendingTxProfiles.set(index, p.chargingProfile);
+    if (p.chargingProfile && cp.smartCharging) {
+      // In force before the transaction starts, so charging begins at its limit [D-O 6].
+      cp.pendingTxProfiles.set(index, p.chargingProfile);
+      cp.smartCharging.applyAtTransactionStart(index, p.chargingProfile);
+      cp.applyLimits(index);
+    }
     after(async () => {
       const result = await cp.frontEnd!.present({
         id_token: { value: p.idTag, type: "Central" },
@@ -52,7 +57,10 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
         prevalidated: !cp.config.bool("AuthorizeRemoteTxRequests"),
       });
       cp.deps.log(`ocpp: RemoteStartTransaction ${p.idTag} on ${index}: ${result.result}${result.authorization_status ? ` (${result.authorization_status})` : ""}`);
-      if (result.result !== "Authorized") cp.pendingTxProfiles.delete(index);
+      if (result.result !== "Authorized" && cp.pendingTxProfiles.delete(index)) {
+        cp.smartCharging?.transactionEnded(index);
+        cp.applyLimits(index);
+      }
     });
     return { status: "Accepted" };
   });

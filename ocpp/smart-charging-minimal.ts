@@ -16,6 +16,8 @@ interface Installed {
   profile: ChargingProfile;
   /** When the transaction it belongs to started (Relative schedules), ms. */
   installedAt: number;
+  /** A RemoteStartTransaction profile waiting for its transactionId [D-O 6]. */
+  pending?: true;
 }
 
 interface ActivePeriod {
@@ -79,6 +81,14 @@ export class MinimalSmartCharging implements SmartChargingPort {
     return "Accepted";
   }
 
+  applyAtTransactionStart(connectorId: number, profile: ChargingProfile): void {
+    const now = Date.now();
+    this.txStart.set(connectorId, now);
+    const list = this.read().filter((p) => p.profile.chargingProfileId !== profile.chargingProfileId);
+    list.push({ connectorId, profile: { ...profile, chargingProfilePurpose: "TxProfile" }, installedAt: now, pending: true });
+    this.write(list);
+  }
+
   transactionEnded(connectorId: number): void {
     this.txStart.delete(connectorId);
     const list = this.read();
@@ -137,7 +147,7 @@ export class MinimalSmartCharging implements SmartChargingPort {
     const list = this.read()
       .filter((p) => p.profile.chargingProfilePurpose === purpose)
       .filter((p) => (purpose === "ChargePointMaxProfile" ? p.connectorId === 0 : p.connectorId === connectorId || p.connectorId === 0))
-      .filter((p) => purpose !== "TxProfile" || (tx !== null && p.profile.transactionId === tx))
+      .filter((p) => purpose !== "TxProfile" || p.pending === true || (tx !== null && p.profile.transactionId === tx))
       .sort((a, b) => b.profile.stackLevel - a.profile.stackLevel || (b.connectorId === connectorId ? 1 : 0) - (a.connectorId === connectorId ? 1 : 0));
     let nextChange: number | null = null;
     for (const p of list) {
@@ -151,7 +161,7 @@ export class MinimalSmartCharging implements SmartChargingPort {
   }
 
   limitAt(connectorId: number, now: number, transactionId: number | null): AppliedLimit {
-    const tx = transactionId !== null ? this.best("TxProfile", connectorId, now, transactionId) : null;
+    const tx = connectorId > 0 ? this.best("TxProfile", connectorId, now, transactionId) : null;
     const txDefault = this.best("TxDefaultProfile", connectorId, now, null);
     const cpMax = this.best("ChargePointMaxProfile", 0, now, null);
     const chosen = tx && !Number.isNaN(tx.ampere) ? tx : txDefault;

@@ -49,6 +49,9 @@ export interface SmartChargingPort {
   composite(connectorId: number, durationS: number, unit: "A" | "W" | undefined, now: number): ChargingSchedule & { startSchedule: string } | null;
   /** The limit to apply on a connector at `now`. */
   limitAt(connectorId: number, now: number, transactionId: number | null): AppliedLimit;
-  /** A transaction ended: its TxProfiles are removed. */
+  /** A transaction ended (or a session without one): its TxProfiles are removed. */
   transactionEnded(connectorId: number): void;
+  /** RemoteStartTransaction's TxProfile [D-O 6]: in force from the start of the next transaction on
+   *  the connector, before its transactionId is known; set() binds it (same chargingProfileId) once it is. */
+  applyAtTransactionStart(connectorId: number, profile: ChargingProfile): void;
 }

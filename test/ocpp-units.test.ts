@@ -263,6 +263,19 @@ describe("minimal smart charging (ocpp.md §5.7)", () => {
     expect(sc.clear({ chargingProfilePurpose: "TxProfile" })).toBe("Unknown");
     store.close();
   });
+  test("a RemoteStartTransaction TxProfile applies before its transactionId is known, is bound by set(), and goes with the transaction [D-O 6]", () => {
+    const store = openStore(":memory:");
+    const sc = new MinimalSmartCharging(store.ocpp.kv, 1);
+    sc.applyAtTransactionStart(1, abs(5, "TxProfile", 0, [{ startPeriod: 0, limit: 7 }]));
+    expect(sc.limitAt(1, t0 + 1, null).ampere).toBe(7);
+    expect(sc.set(1, abs(5, "TxProfile", 0, [{ startPeriod: 0, limit: 7 }]), 31)).toBe("Accepted");
+    expect(sc.limitAt(1, t0 + 1, 31).ampere).toBe(7);
+    expect(sc.limitAt(1, t0 + 1, null).ampere).toBeNull();
+    sc.transactionEnded(1);
+    expect(sc.limitAt(1, t0 + 1, 31).ampere).toBeNull();
+    store.close();
+  });
+
   test("Recurring Daily repeats every day", () => {
     const store = openStore(":memory:");
     const sc = new MinimalSmartCharging(store.ocpp.kv, 1);

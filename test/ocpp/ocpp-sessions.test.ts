@@ -214,4 +214,32 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     expect(contexts.at(-1)).toBe("Transaction.End");
     await noSchemaFailures(csms);
   }));
+
+  test("remote start with a TxProfile: charging starts at the profile's limit [D-O 6]; a TxDefaultProfile there is Rejected", () => slot(async () => {
+    const { csms, srv } = await pair();
+    const profile = (purpose: string) => ({
+      chargingProfileId: 9,
+      stackLevel: 0,
+      chargingProfilePurpose: purpose,
+      chargingProfileKind: "Relative",
+      chargingSchedule: { chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] },
+    });
+    expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "REMOTE3", chargingProfile: profile("TxDefaultProfile") })).result).toEqual({ status: "Rejected" });
+    expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "REMOTE3", chargingProfile: profile("TxProfile") })).result).toEqual({ status: "Accepted" });
+    await srv.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });
+    await csms.waitCall("StartTransaction", (p) => p.idTag === "REMOTE3");
+    // The first duty the car is offered already carries the limit (8 A = 13.33 %), no 32 A first.
+    const duties: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const sim = (await srv.get("/api/v1/evses/1/sim")).body;
+      if (typeof sim.pwm_duty_percent === "number") duties.push(sim.pwm_duty_percent);
+      if (sim.relays_closed) break;
+      await Bun.sleep(50);
+    }
+    expect(duties.length).toBeGreaterThan(0);
+    for (const d of duties) expect(d).toBeCloseTo(8 / 0.6, 0);
+    const composite = (await csms.call("GetCompositeSchedule", { connectorId: 1, duration: 600 })).result;
+    expect(composite.chargingSchedule.chargingSchedulePeriod[0].limit).toBe(8);
+    await noSchemaFailures(csms);
+  }));
 });
