@@ -83,6 +83,24 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     board.catch(() => {}); // awaited below, after the imports; not an unhandled rejection meanwhile
     return { index, evseConfig, evseStore, keepPlug, plugState, meterState, meterLeft, board };
   });
+  // Tokens (POST /api/v1/tokens) and, with ocpp.central_system_url, the OCPP charge point (ocpp/),
+  // loaded while the board threads boot: the OCPP library takes a while to load.
+  let resetRequested: ((kind: "Soft" | "Hard") => void) | null = null;
+  const frontEndReady = import("./ocpp/index.ts").then(({ ChargingFrontEnd }) =>
+    ChargingFrontEnd.create({
+      ocpp: config.ocpp,
+      auth: config.auth,
+      store: store.ocpp,
+      version: VERSION,
+      evseCount: config.evses.length,
+      log: (line) => logger.info(line),
+      now: () => Date.now(),
+      restart: (kind) => resetRequested?.(kind),
+      ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
+      diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
+    }),
+  );
+  frontEndReady.catch(() => {}); // awaited below
   const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serve }] = await Promise.all([
     import("./core/index.ts"),
     import("./sim/meter/index.ts"),
@@ -100,21 +118,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
 
   const metrics = new Metrics();
   const clock = { now: () => Date.now() };
-  // Tokens (POST /api/v1/tokens) and, with ocpp.central_system_url, the OCPP charge point (ocpp/).
-  const { ChargingFrontEnd } = await import("./ocpp/index.ts");
-  let resetRequested: ((kind: "Soft" | "Hard") => void) | null = null;
-  const frontEnd = new ChargingFrontEnd({
-    ocpp: config.ocpp,
-    auth: config.auth,
-    store: store.ocpp,
-    version: VERSION,
-    evseCount: config.evses.length,
-    log: (line) => logger.info(line),
-    now: clock.now,
-    restart: (kind) => resetRequested?.(kind),
-    ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
-    diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
-  });
+  const frontEnd = await frontEndReady;
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];

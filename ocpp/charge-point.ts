@@ -10,13 +10,14 @@ import { AuthCache } from "../auth/auth-cache.ts";
 import { EvseView } from "../auth/evse-view.ts";
 import type { IdTagInfo } from "../auth/id-tag-info.ts";
 import { LocalList } from "../auth/local-list.ts";
-import type { ReservationEntry, TokenFrontEnd } from "../auth/token-front-end.ts";
+import type { TokenFrontEnd } from "../auth/token-front-end.ts";
 import type { OcppAuthority } from "../auth/validator.ts";
 import { OcppConfiguration } from "./configuration.ts";
 import { CsmsConnection } from "./connection.ts";
 import { ConnectorStatus, type ChargePointStatus } from "./connector-status.ts";
 import { clip50, ocppErrorCode, type ChargePointErrorCode } from "./error-codes.ts";
 import { meterStart, sampledValues, type MeterValue, type ReadingContext } from "./meter-values.ts";
+import { ReservationBook } from "./reservations.ts";
 import type { SmartChargingAdapter } from "./smart-charging-adapter.ts";
 import { TransactionQueue } from "./transaction-queue.ts";
 
@@ -34,11 +35,6 @@ export interface OcppEvse {
   /** Samples kept for StopTransaction.transactionData (StopTxnSampledData/StopTxnAlignedData). */
   stopSamples: MeterValue[];
   startSigned: { value: string; timestamp: string } | null;
-}
-
-export interface ReservationRecord extends ReservationEntry {
-  expiry: number;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 export interface ChargePointDeps {
@@ -71,7 +67,7 @@ export class ChargePoint implements OcppAuthority {
   readonly localList: LocalList;
   readonly cache: AuthCache;
   readonly evses: OcppEvse[] = [];
-  readonly reservations = new Map<number, ReservationRecord>();
+  readonly reservations: ReservationBook;
   registration: Registration | null = null;
   lastError: string | null = null;
   readonly metrics: OcppMetrics = { messages: new Map(), callErrors: 0 };
@@ -122,6 +118,7 @@ export class ChargePoint implements OcppAuthority {
       },
       () => this.config.int("WebSocketPingInterval"),
     );
+    this.reservations = new ReservationBook(deps.now, (evse) => void this.evses[evse - 1]?.kernel.command("cancel_reservation", {}).catch(() => {}), deps.log);
     this.queue = new TransactionQueue(deps.store, { connected: () => this.connection.connected, call: (a, p) => this.connection.call(a, p) }, this.config, (m, p, r) => this.onQueued(m, p, r), deps.log);
     this.config.onChange((key) => {
       if (key === "HeartbeatInterval") this.startHeartbeat();
@@ -151,7 +148,7 @@ export class ChargePoint implements OcppAuthority {
     for (const t of [this.bootTimer, this.alignedTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.faultTimer]) if (t) clearInterval(t);
     for (const e of this.evses) if (e.sampleTimer) clearInterval(e.sampleTimer);
-    for (const r of this.reservations.values()) clearTimeout(r.timer);
+    this.reservations.clear();
     this.queue.stop();
     this.smartCharging?.stop();
     await this.connection.stop();
@@ -312,7 +309,8 @@ export class ChargePoint implements OcppAuthority {
       const after = fault ? `${fault.code}|${fault.vendorErrorCode}` : "";
       e.fault = fault;
       if (before !== after) {
-        if (fault) for (const r of [...this.reservations.values()].filter((r) => r.evse === e.index)) this.dropReservation(r.id);
+        // The kernel ends a reservation when the EVSE becomes faulted (behavior.md §12).
+        if (fault) this.reservations.forgetEvse(e.index);
         this.sendStatus(e.index);
         this.sendStatus(0);
       }
@@ -332,7 +330,7 @@ export class ChargePoint implements OcppAuthority {
   private sessionEvent(e: OcppEvse, ev: SessionEvent): void {
     e.view.observe(ev, this.deps.now());
     this.frontEnd?.sessionEvent(e.index, ev.event);
-    if (ev.event === "ReservationEnd") for (const r of [...this.reservations.values()].filter((r) => r.evse === e.index)) this.dropReservation(r.id, false);
+    if (ev.event === "ReservationEnd") this.reservations.forgetEvse(e.index);
     if (e.status.observe(ev)) this.sendStatus(e.index);
     // A RemoteStart profile waits for its transaction only while that authorization stands [D-O 6].
     if (ev.event === "Deauthorized" || ev.event === "SessionFinished") this.smartCharging?.dropRemoteStartProfile(e.index);
@@ -461,8 +459,10 @@ export class ChargePoint implements OcppAuthority {
           if (this.config.bool("StopTransactionOnInvalidId")) await e.kernel.command("stop_transaction", { request: { reason: "DeAuthorized" } }).catch(() => {});
         })();
       }
-      // A TxProfile naming this transactionId may apply from now on.
-      if (e) this.smartCharging?.apply(e.index);
+      // The RemoteStart profile running with this transaction is bound to its id [D-O 6]; a TxProfile
+      // naming this transactionId may apply from now on.
+      if (e && e.view.transaction?.uuid === row!.uuid) this.smartCharging?.transactionIdKnown(e.index, result.transactionId);
+      else if (e) this.smartCharging?.apply(e.index);
     } else if (msg.action === "StopTransaction") {
       if (result) this.updateCache(payload.idTag, result.idTagInfo);
       const row = msg.tx !== null ? store.transactions.byLocal(msg.tx) : null;
@@ -509,31 +509,6 @@ export class ChargePoint implements OcppAuthority {
     for (const e of this.evses) {
       if (this.availability(0) === "Inoperative" || this.availability(e.index) === "Inoperative") await this.setAvailability(e.index, this.availability(e.index));
     }
-  }
-
-  // ---- reservations (§5.6)
-
-  reservationOn(evse: number): ReservationEntry | null {
-    for (const r of this.reservations.values()) if (r.evse === evse) return r;
-    return null;
-  }
-
-  addReservation(r: Omit<ReservationRecord, "timer">): void {
-    const timer = setTimeout(() => {
-      this.deps.log(`ocpp: reservation ${r.id} expired`);
-      this.dropReservation(r.id);
-    }, Math.max(0, r.expiry - this.deps.now()));
-    this.reservations.set(r.id, { ...r, timer });
-  }
-
-  /** Forgets a reservation; with `cancel` also cancels it in the kernel (→ ReservationEnd). */
-  dropReservation(id: number, cancel = true): boolean {
-    const r = this.reservations.get(id);
-    if (!r) return false;
-    clearTimeout(r.timer);
-    this.reservations.delete(id);
-    if (cancel) void this.evses[r.evse - 1]?.kernel.command("cancel_reservation", {}).catch(() => {});
-    return true;
   }
 
   // ---- smart charging (§5.7)

@@ -198,11 +198,6 @@ export class CsmsConnection {
   setPingInterval(seconds: number): void {
     this.client?.reconfigure({ pingIntervalMs: seconds * 1000 } as never);
   }
-
-  /** Drop the socket now (Reset). */
-  terminate(): void {
-    void this.client?.close({ force: true }).catch(() => {});
-  }
 }
 
 export class NotConnectedError extends Error {

@@ -6,12 +6,9 @@ import type { OcppStore } from "../store/index.ts";
 import { EvseView } from "../auth/evse-view.ts";
 import { TokenFrontEnd, type FrontEndEvse } from "../auth/token-front-end.ts";
 import { TokenValidator } from "../auth/validator.ts";
-import { ChargePoint } from "./charge-point.ts";
-import { FirmwareManager } from "./firmware.ts";
-import { registerOperations } from "./operations.ts";
-import { SmartChargingAdapter } from "./smart-charging-adapter.ts";
+import type { ChargePoint } from "./charge-point.ts";
 
-export { ChargePoint } from "./charge-point.ts";
+export type { ChargePoint } from "./charge-point.ts";
 export { TokenFrontEnd, type TokenResult, type TokenRequest } from "../auth/token-front-end.ts";
 
 export interface FrontEndDeps {
@@ -43,37 +40,31 @@ export class ChargingFrontEnd {
   private readonly plain: FrontEndEvse[] = [];
   private readonly views: EvseView[] = [];
 
-  constructor(private readonly deps: FrontEndDeps) {
+  /** The OCPP part is loaded only when it is configured (ocpp/setup.ts). */
+  static async create(deps: FrontEndDeps): Promise<ChargingFrontEnd> {
+    if (!deps.ocpp.central_system_url) return new ChargingFrontEnd(deps, null);
+    const { createChargePoint } = await import("./setup.ts");
+    const cpDeps = { options: deps.ocpp, auth: deps.auth, store: deps.store, version: deps.version, log: deps.log, now: deps.now, restart: deps.restart };
+    return new ChargingFrontEnd(deps, createChargePoint(cpDeps, { evseCount: deps.evseCount, ratedCurrentA: deps.ratedCurrentA ?? 32, diagnosticsConfig: deps.diagnosticsConfig }));
+  }
+
+  private constructor(
+    private readonly deps: FrontEndDeps,
+    chargePoint: ChargePoint | null,
+  ) {
     const evses: FrontEndEvse[] = [];
-    this.chargePoint = deps.ocpp.central_system_url ? new ChargePoint({ options: deps.ocpp, auth: deps.auth, store: deps.store, version: deps.version, log: deps.log, now: deps.now, restart: deps.restart }, deps.evseCount) : null;
+    this.chargePoint = chargePoint;
     const cp = this.chargePoint;
     const validator = new TokenValidator(cp, deps.auth.tokens, deps.now);
     this.tokens = new TokenFrontEnd({
       evses,
       validator,
       connectionTimeoutS: () => (cp ? cp.config.int("ConnectionTimeOut") : deps.auth.connection_timeout_s),
-      reservationOn: (evse) => cp?.reservationOn(evse) ?? null,
+      reservationOn: (evse) => cp?.reservations.on(evse) ?? null,
       log: deps.log,
     });
     this.plain = evses;
-    if (cp) {
-      cp.frontEnd = this.tokens;
-      cp.smartCharging = new SmartChargingAdapter({
-        kv: deps.store.kv,
-        config: cp.config,
-        connectors: deps.evseCount,
-        ratedCurrentA: deps.ratedCurrentA ?? 32,
-        now: deps.now,
-        transactionOf: (connectorId) => {
-          const tx = cp.evses[connectorId - 1]?.view.transaction;
-          return tx ? { id: cp.csmsTransactionId(connectorId) ?? -1, startedAt: Date.parse(tx.started_at) } : null;
-        },
-        enforceLimits: (connectorId, limits) => cp.evses[connectorId - 1]!.kernel.enforceLimits(limits),
-        log: deps.log,
-      });
-      const firmware = new FirmwareManager(cp, deps.diagnosticsConfig);
-      registerOperations(cp, firmware);
-    }
+    if (cp) cp.frontEnd = this.tokens;
   }
 
   /** Before the kernel boots: every publication of this EVSE is followed from the first one. */

@@ -27,7 +27,7 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
   /** Can this connector start a transaction for `idTag` (§5.1)? */
   const canStart = (e: OcppEvse, idTag: string): boolean => {
     if (faulted(e) || !e.view.enabled || e.view.transaction || e.view.finishing || e.view.authorized) return false;
-    const r = cp.reservationOn(e.index);
+    const r = cp.reservations.on(e.index);
     return !r || r.idTag.toLowerCase() === idTag.toLowerCase();
   };
 
@@ -43,7 +43,8 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
       if (!target) return { status: "Rejected" };
     }
     const index = target.index;
-    // Checked now, held until that transaction starts [D-O 6].
+    // Checked now and held for that transaction; its limit reaches the kernel before the token does,
+    // so the session's first PWM offer already carries it [D-O 6].
     if (p.chargingProfile && cp.smartCharging?.setForRemoteStart(index, p.chargingProfile) !== "Accepted") return { status: "Rejected" };
     after(async () => {
       const result = await cp.frontEnd!.present({
@@ -69,7 +70,11 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
   c.handle("UnlockConnector", async (p: { connectorId: number }) => {
     const e = evse(p.connectorId);
     if (!e) return { status: "NotSupported" };
-    if (e.view.transaction) await e.kernel.command("stop_transaction", { request: { reason: "UnlockCommand" } }).catch(() => false);
+    if (e.view.transaction) {
+      await e.kernel.command("stop_transaction", { request: { reason: "UnlockCommand" } }).catch(() => false);
+      // Closed relays keep the lock engaged (behavior.md §7.6): unlock once the stop has opened them.
+      for (let i = 0; i < 100 && e.view.transaction; i++) await Bun.sleep(50);
+    }
     const ok = await e.kernel.command("force_unlock", { connector_id: 1 }).catch(() => false);
     return { status: ok === true ? "Unlocked" : "UnlockFailed" };
   });
@@ -118,19 +123,18 @@ export function registerOperations(cp: ChargePoint, hooks: OperationHooks): void
         status = candidates.length === 1 ? "Unavailable" : status;
         continue;
       }
-      const other = cp.reservationOn(e.index);
+      const other = cp.reservations.on(e.index);
       if (e.view.sessionUuid !== null || e.view.plugged || e.view.transaction || e.view.finishing || (other && other.id !== p.reservationId)) continue;
-      if (existing && existing.evse !== e.index) cp.dropReservation(existing.id);
+      if (existing && existing.evse !== e.index) cp.reservations.drop(existing.id);
       const ok = await e.kernel.command("reserve", { reservation_id: p.reservationId }).catch(() => false);
       if (ok !== true) continue;
-      if (existing) cp.dropReservation(existing.id, false);
-      cp.addReservation({ id: p.reservationId, evse: e.index, idTag: p.idTag, ...(p.parentIdTag ? { parentIdTag: p.parentIdTag } : {}), expiry });
+      cp.reservations.add({ id: p.reservationId, evse: e.index, idTag: p.idTag, ...(p.parentIdTag ? { parentIdTag: p.parentIdTag } : {}), expiry });
       return { status: "Accepted" };
     }
     return { status };
   });
 
-  c.handle("CancelReservation", (p: { reservationId: number }) => ({ status: cp.dropReservation(p.reservationId) ? "Accepted" : "Rejected" }));
+  c.handle("CancelReservation", (p: { reservationId: number }) => ({ status: cp.reservations.drop(p.reservationId) ? "Accepted" : "Rejected" }));
 
   c.handle("TriggerMessage", (p: { requestedMessage: string; connectorId?: number }) => {
     if (p.connectorId !== undefined && (p.connectorId < 0 || p.connectorId > n())) return { status: "Rejected" };

@@ -96,16 +96,20 @@ export class SmartChargingAdapter {
     return status;
   }
 
-  /** RemoteStartTransaction.req `chargingProfile`: checked now, installed when that transaction starts [D-O 6]. */
+  /** RemoteStartTransaction.req `chargingProfile`: checked now, installed when that transaction
+   *  starts; its limit goes to the kernel at once, ahead of the token, so that session's first PWM
+   *  offer already carries it [D-O 6]. */
   setForRemoteStart(connectorId: number, profile: ChargingProfile): ChargingProfileStatus {
     const status = this.sc.setForRemoteStart(connectorId, profile);
     this.report("RemoteStartTransaction chargingProfile", connectorId, profile, status);
+    if (status === "Accepted") this.apply(connectorId);
     return status;
   }
 
-  /** The RemoteStart that carried a profile did not lead to an authorization: the profile is dropped. */
+  /** The RemoteStart that carried a profile did not lead to an authorization: the profile is
+   *  dropped, and so is its limit. */
   dropRemoteStartProfile(connectorId: number): void {
-    if (this.deps.transactionOf(connectorId) === null) this.sc.transactionEnded(connectorId);
+    if (this.deps.transactionOf(connectorId) === null && this.sc.transactionEnded(connectorId)) this.apply(connectorId);
   }
 
   /** ClearChargingProfile.req; what is left is applied at once. */
@@ -122,6 +126,13 @@ export class SmartChargingAdapter {
   /** The connector's transaction has started: a RemoteStart profile held for it applies now. */
   transactionStarted(connectorId: number): void {
     this.sc.transactionStarted(connectorId);
+    this.apply(connectorId);
+  }
+
+  /** StartTransaction.conf: the RemoteStart profile of this transaction is bound to its id, and a
+   *  TxProfile naming that id may apply from now on. */
+  transactionIdKnown(connectorId: number, transactionId: number): void {
+    this.sc.bindTransaction(connectorId, transactionId);
     this.apply(connectorId);
   }
 
@@ -148,7 +159,7 @@ export class SmartChargingAdapter {
     // "no limit" [D-O 8] is sent (as the largest grant) rather than left to expire.
     if (limit.currentA === null && limit.phases === null && !this.limited.has(connectorId)) return;
     this.limited.add(connectorId);
-    const forecast = this.sc.composite(connectorId, FORECAST_S, "A");
+    const forecast = this.sc.composite(connectorId, FORECAST_S, "A", true);
     const enforced = toEnforcedLimits(`evse_manager_${connectorId}`, limit, forecast);
     this.deps
       .enforceLimits(connectorId, enforced)

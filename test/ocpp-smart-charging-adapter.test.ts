@@ -1,7 +1,8 @@
 // The smart-charging adapter (ocpp/smart-charging-adapter.ts, ocpp.md §5.7): the SmartCharging
 // configuration keys are honoured, profiles survive a restart in the OCPP key-value table, a
-// RemoteStart profile waits for its transaction [D-O 6], limits reach enforce_limits at once and at
-// period boundaries [D-O 7], and "no limit" [D-O 8] is sent only to a connector that had one.
+// RemoteStart profile limits the connector ahead of its transaction and is installed with it [D-O 6],
+// limits reach enforce_limits at once and at period boundaries [D-O 7], and "no limit" [D-O 8] is
+// sent only to a connector that had one.
 import { afterEach, describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { EnforcedLimitsSchema, type EnforcedLimits } from "../core/types/index.ts";
@@ -114,31 +115,37 @@ describe("smart charging adapter", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(startS + 2000);
   });
 
-  test("a RemoteStart TxProfile is held until its transaction starts, then applies; it goes with the transaction [D-O 6]", () => {
-    const { adapter, sent, transactions } = rig();
-    const tx = profile({ chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative" }, [[0, 8]]);
+  test("a RemoteStart TxProfile reaches enforce_limits before its transaction starts, is installed at the start, bound to the transactionId, and goes with the transaction [D-O 6]", () => {
+    const { adapter, sent, transactions, store } = rig();
+    const tx = profile({ chargingProfileId: 7, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative" }, [[0, 8]]);
     expect(adapter.set(1, tx)).toBe("Rejected"); // no transaction
     expect(adapter.setForRemoteStart(1, { ...tx, chargingProfilePurpose: "TxDefaultProfile" })).toBe("Rejected");
-    expect(adapter.setForRemoteStart(1, tx)).toBe("Accepted");
     expect(sent).toEqual([]);
-    transactions.set(1, { id: 42, startedAt: Date.now() });
-    adapter.transactionStarted(1);
+    expect(adapter.setForRemoteStart(1, tx)).toBe("Accepted");
+    // In the kernel ahead of the token: the session's first PWM offer is at 8 A.
     expect(sent.map((s) => [s.connector, amps(s)])).toEqual([[1, 8]]);
+    expect(adapter.getCompositeSchedule({ connectorId: 1, duration: 60 })).toMatchObject({ chargingSchedule: { chargingSchedulePeriod: [{ startPeriod: 0, limit: 32 }] } });
+    transactions.set(1, { id: -1, startedAt: Date.now() });
+    adapter.transactionStarted(1);
+    expect(sent.map((s) => [s.connector, amps(s)])).toEqual([[1, 8], [1, 8]]);
+    transactions.set(1, { id: 42, startedAt: Date.now() });
+    adapter.transactionIdKnown(1, 42);
+    expect(sent.map(amps)).toEqual([8, 8, 8]);
+    expect((store.ocpp.kv.get("ocpp.charging_profiles") as any[]).find((p) => p.csChargingProfiles.chargingProfileId === 7).csChargingProfiles.transactionId).toBe(42);
     transactions.delete(1);
     adapter.transactionEnded(1);
-    expect(sent.map((s) => [s.connector, amps(s)])).toEqual([
-      [1, 8],
-      [1, NO_LIMIT_A],
-    ]);
+    expect(sent.map(amps)).toEqual([8, 8, 8, NO_LIMIT_A]);
   });
 
-  test("a RemoteStart that did not lead to an authorization drops its profile", () => {
+  test("a RemoteStart that did not lead to an authorization drops its profile and its limit", () => {
     const { adapter, sent, transactions } = rig();
     const tx = profile({ chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative" }, [[0, 8]]);
     expect(adapter.setForRemoteStart(1, tx)).toBe("Accepted");
     adapter.dropRemoteStartProfile(1);
+    expect(sent.map(amps)).toEqual([8, NO_LIMIT_A]);
+    adapter.dropRemoteStartProfile(1); // nothing held any more
     transactions.set(1, { id: 43, startedAt: Date.now() });
     adapter.transactionStarted(1);
-    expect(sent).toEqual([]);
+    expect(sent.map(amps)).toEqual([8, NO_LIMIT_A, NO_LIMIT_A]); // kept fresh, never 8 again
   });
 });

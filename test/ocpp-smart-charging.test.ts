@@ -522,7 +522,7 @@ describe("transactions", () => {
     expect(sc.limitNow(1).currentA).toBeNull();
   });
 
-  test("RemoteStart's TxProfile is accepted before the transaction and applies at its start [D-O 6]", () => {
+  test("RemoteStart's TxProfile is accepted before the transaction, limits the connector from then on (not in the composite), is installed at the start and bound to the transactionId [D-O 6]", () => {
     const { sc, txs, clock } = rig();
     const relative = profile({
       chargingProfilePurpose: "TxProfile",
@@ -530,16 +530,30 @@ describe("transactions", () => {
       startSchedule: null,
       periods: [[0, 6], [600, 12]],
     });
+    expect(sc.set(0, profile({ chargingProfileId: 50, periods: [[0, 20]] }))).toBe("Accepted");
     expect(sc.setForRemoteStart(1, { ...relative, chargingProfilePurpose: "TxDefaultProfile" })).toBe("Rejected");
     expect(sc.setForRemoteStart(1, relative)).toBe("Accepted");
-    expect(sc.limitNow(1).currentA).toBeNull();
-    expect(sc.installed()).toEqual([]);
+    // Held: the kernel gets its first period ahead of the token, so the first PWM offer carries it;
+    // GetCompositeSchedule still shows only what is installed.
+    expect(sc.limitNow(1).currentA).toBe(6);
+    expect(sc.limitNow(2).currentA).toBe(20);
+    expect(sc.composite(1, 60)!.chargingSchedulePeriod[0]!.limit).toBe(20);
+    expect(sc.composite(1, 60, "A", true)!.chargingSchedulePeriod[0]!.limit).toBe(6);
+    expect(sc.installed().map((p) => p.csChargingProfiles.chargingProfileId)).toEqual([50]);
     clock.t = T0 + 5 * MIN;
-    txs.set(1, { id: 77, startedAt: clock.t });
+    expect(sc.limitNow(1).currentA).toBe(6); // a Relative schedule waits for its transaction's start
+    txs.set(1, { id: -1, startedAt: clock.t }); // StartTransaction.conf not yet there
     expect(sc.transactionStarted(1)).toBe(true);
     expect(sc.limitNow(1).currentA).toBe(6);
     expect(sc.nextBoundary(1)).toBe(T0 + 15 * MIN);
     expect(sc.transactionStarted(1)).toBe(false);
+    txs.set(1, { id: 77, startedAt: clock.t });
+    expect(sc.bindTransaction(1, 77)).toBe(true);
+    expect(sc.installed().find((p) => p.csChargingProfiles.chargingProfileId === relative.chargingProfileId)!.csChargingProfiles.transactionId).toBe(77);
+    expect(sc.bindTransaction(1, 77)).toBe(false);
+    expect(sc.limitNow(1).currentA).toBe(6);
+    txs.set(1, { id: 78, startedAt: clock.t });
+    expect(sc.limitNow(1).currentA).toBe(20); // bound: not the next transaction's
   });
 
   test("a RemoteStart profile whose transaction never starts is dropped", () => {

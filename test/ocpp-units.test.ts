@@ -1,8 +1,10 @@
 // Fast unit tests of the OCPP adapter's pure parts, with an injected clock and an in-memory store:
 // the status table (ocpp.md §3), error codes, meter values (§6), configuration keys (§7), the local
-// list and cache rules (§2.1), the transaction queue (§8) and the minimal smart-charging port (§5.7).
+// list and cache rules (§2.1), the transaction queue (§8) and the token front end (§2.2, §2.3).
 import { describe, expect, test } from "bun:test";
 import { AuthCache } from "../auth/auth-cache.ts";
+import { EvseView } from "../auth/evse-view.ts";
+import { TokenFrontEnd } from "../auth/token-front-end.ts";
 import { LocalList } from "../auth/local-list.ts";
 import { TokenValidator, type OcppAuthority } from "../auth/validator.ts";
 import type { SessionEvent } from "../core/types/index.ts";
@@ -239,9 +241,70 @@ describe("configuration file: ocpp.* and auth.* (ocpp.md §1)", () => {
     expect(refused({ ocpp: { central_system_url: "ws://h/ocpp" } })).toBe("ocpp.charge_point_id");
     expect(refused({ ocpp: { ...base, central_system_url: "http://h/ocpp" } })).toBe("ocpp.central_system_url");
     expect(refused({ ocpp: { ...base, security_profile: 2 } })).toBe("ocpp.central_system_url");
-    expect(refused({ ocpp: { ...base, security_profile: 1, authorization_key: "" } })).toBe("ocpp.authorization_key");
+    expect(refused({ ocpp: { ...base, security_profile: 1 } })).toBe("ocpp.authorization_key");
+    expect(refused({ ocpp: { ...base, security_profile: 1, authorization_key: "short" } })).toBeNull(); // ocpp.md sets no length floor
     expect(refused({ ocpp: { ...base, unknown: 1 } })).toBe("ocpp.unknown");
     expect(refused({ auth: { tokens: [{ id_tag: "A", status: "Maybe" }] } })).toBe("auth.tokens[0].status");
     expect(refused({ auth: { connection_timeout_s: 0 } })).toBe("auth.connection_timeout_s");
+  });
+});
+
+describe("token front end (ocpp.md §2.2, §2.3)", () => {
+  type Calls = { evse: number; name: string; args: any }[];
+
+  function setup(n: number, validate: (tag: string) => Promise<any>, reservations: Record<number, { id: number; evse: number; idTag: string; parentIdTag?: string }> = {}) {
+    const calls: Calls = [];
+    const evses = Array.from({ length: n }, (_, k) => {
+      const view = new EvseView(k + 1);
+      return {
+        view,
+        faulted: () => false,
+        kernel: {
+          async command(name: string, args: any) {
+            calls.push({ evse: k + 1, name, args });
+            return true;
+          },
+        },
+      };
+    });
+    const front = new TokenFrontEnd({
+      evses: evses as never,
+      validator: { validate } as never,
+      connectionTimeoutS: () => 60,
+      reservationOn: (evse) => reservations[evse] ?? null,
+      log: () => {},
+    });
+    return { evses, front, calls };
+  }
+  const rfid = (value: string, evse?: number) => ({ id_token: { value, type: "ISO14443" as const }, authorization_type: "RFID" as const, ...(evse ? { evse } : {}) });
+  const plug = (view: InstanceType<typeof EvseView>, at: number) => view.observe(ev("SessionStarted", { uuid: `s${view.index}`, session_started: { reason: "EVConnected", meter_value: meter } }), at);
+
+  test("the most recently plugged EVSE without an authorized session gets the token; a named busy EVSE gives NoConnectorAvailable", async () => {
+    const { evses, front, calls } = setup(3, async () => ({ status: "Accepted", source: "tokens" }));
+    plug(evses[0]!.view, 1000);
+    plug(evses[2]!.view, 2000);
+    expect(await front.present(rfid("A"))).toEqual({ result: "Authorized", authorization_status: "Accepted", evse: 3 });
+    expect(calls[0]).toMatchObject({ evse: 3, name: "authorize_response" });
+    evses[2]!.view.observe(ev("Authorized"), 2100);
+    expect((await front.present(rfid("B"))).evse).toBe(1);
+    evses[0]!.view.observe(ev("Authorized"), 2200);
+    expect((await front.present(rfid("C"))).evse).toBe(2); // the free one
+    expect(await front.present(rfid("D", 1))).toEqual({ result: "NoConnectorAvailable", authorization_status: null, evse: null });
+  });
+
+  test("a token being validated is AlreadyInProcess; a reserved EVSE goes only to its token or its group, with the reservation id", async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { evses, front, calls } = setup(1, async (tag) => {
+      if (tag === "SLOW") await slow;
+      return { status: "Accepted", source: "csms", ...(tag === "KID" ? { parentIdTag: "FAMILY" } : {}) };
+    }, { 1: { id: 42, evse: 1, idTag: "OWNER", parentIdTag: "FAMILY" } });
+    evses[0]!.view.observe(ev("ReservationStart", { uuid: "" }), 0);
+    const first = front.present(rfid("SLOW"));
+    expect(await front.present(rfid("slow"))).toEqual({ result: "AlreadyInProcess", authorization_status: null, evse: null });
+    release();
+    expect((await first).result).toBe("NoConnectorAvailable"); // reserved for OWNER
+    expect((await front.present(rfid("KID"))).result).toBe("Authorized");
+    expect(calls.at(-1)!.args.validation_result).toEqual({ authorization_status: "Accepted", parent_id_token: { value: "FAMILY", type: "Central" }, reservation_id: 42 });
   });
 });

@@ -38,6 +38,8 @@ export class SmartCharging {
   private profiles: InstalledProfile[];
   /** RemoteStartTransaction's TxProfile, installed when that transaction starts [D-O 6]. */
   private readonly pending = new Map<number, ChargingProfile>();
+  /** The chargingProfileId a RemoteStart profile was installed under, until its transactionId is known. */
+  private readonly unbound = new Map<number, number>();
   /** Why the last `set`/`setForRemoteStart` said Rejected (for the log). */
   lastRejection: string | null = null;
 
@@ -60,7 +62,9 @@ export class SmartCharging {
   }
 
   /** RemoteStartTransaction.req `chargingProfile`: must be a TxProfile; kept until
-   *  `transactionStarted(connectorId)` installs it, dropped by `transactionEnded` [D-O 6]. */
+   *  `transactionStarted(connectorId)` installs it, dropped by `transactionEnded` [D-O 6]. While held
+   *  it counts in `limitNow` already (not in GetCompositeSchedule), so the limit is in the kernel
+   *  before the session's first PWM offer. */
   setForRemoteStart(connectorId: number, profile: ChargingProfile): ChargingProfileStatus {
     if (profile.chargingProfilePurpose !== "TxProfile") {
       this.lastRejection = "a RemoteStartTransaction chargingProfile must be a TxProfile";
@@ -76,6 +80,22 @@ export class SmartCharging {
     if (profile === undefined) return false;
     this.pending.delete(connectorId);
     this.replace(connectorId, profile);
+    if (profile.transactionId === undefined) this.unbound.set(connectorId, profile.chargingProfileId);
+    this.persist();
+    return true;
+  }
+
+  /** StartTransaction.conf gave the transaction on `connectorId` its id: the RemoteStart profile
+   *  installed for it is bound to that transactionId [D-O 6]. Returns whether a profile changed. */
+  bindTransaction(connectorId: number, transactionId: number): boolean {
+    const id = this.unbound.get(connectorId);
+    if (id === undefined) return false;
+    this.unbound.delete(connectorId);
+    const p = this.profiles.find(
+      (q) => q.connectorId === connectorId && q.csChargingProfiles.chargingProfilePurpose === "TxProfile" && q.csChargingProfiles.chargingProfileId === id,
+    );
+    if (p === undefined || p.csChargingProfiles.transactionId !== undefined) return false;
+    p.csChargingProfiles.transactionId = transactionId;
     this.persist();
     return true;
   }
@@ -83,6 +103,7 @@ export class SmartCharging {
   /** The transaction on `connectorId` has ended: its TxProfiles go (OCPP 1.6 §3.13.1). */
   transactionEnded(connectorId: number): boolean {
     const hadPending = this.pending.delete(connectorId);
+    this.unbound.delete(connectorId);
     const before = this.profiles.length;
     this.profiles = this.profiles.filter(
       (p) => !(p.connectorId === connectorId && p.csChargingProfiles.chargingProfilePurpose === "TxProfile"),
@@ -130,14 +151,15 @@ export class SmartCharging {
   }
 
   /** The composite schedule from now for `durationS` seconds, null for an unknown connector or a
-   *  unit not allowed. Connector 0: the ChargePointMaxProfiles alone. */
-  composite(connectorId: number, durationS: number, unit?: ChargingRateUnitType): ChargingSchedule | null {
+   *  unit not allowed. Connector 0: the ChargePointMaxProfiles alone. `withHeld`: a RemoteStart
+   *  profile held for the connector counts as if its transaction started now (the kernel's forecast). */
+  composite(connectorId: number, durationS: number, unit?: ChargingRateUnitType, withHeld = false): ChargingSchedule | null {
     const { config } = this.deps;
     if (!Number.isInteger(connectorId) || connectorId < 0 || connectorId > config.connectors) return null;
     if (unit !== undefined && !config.allowedUnits.includes(unit)) return null;
     const from = floorSeconds(this.deps.now());
     const seconds = Math.max(0, Math.min(Math.floor(durationS), MAX_COMPOSITE_DURATION_S));
-    const entries = this.entries(connectorId, from, from + seconds * 1000, false);
+    const entries = this.entries(connectorId, from, from + seconds * 1000, false, withHeld);
     return compositeSchedule(entries, {
       from,
       durationS: seconds,
@@ -147,10 +169,12 @@ export class SmartCharging {
     });
   }
 
-  /** What the kernel should enforce on `connectorId` now (connector ≥ 1). */
+  /** What the kernel should enforce on `connectorId` now (connector ≥ 1). A RemoteStart profile held
+   *  for the connector counts as if its transaction started now: the kernel has its limit before
+   *  the token, so charging begins at it [D-O 6]. */
   limitNow(connectorId: number): LimitNow {
     const now = this.deps.now();
-    const level = levelAt(this.entries(connectorId, now, now, true), now);
+    const level = levelAt(this.entries(connectorId, now, now, true, true), now);
     const phases = level?.numberPhases;
     return {
       currentA: level === null ? null : floorTenth(level.limitA),
@@ -164,7 +188,7 @@ export class SmartCharging {
   nextBoundary(connectorId: number): number {
     const now = this.deps.now();
     const horizon = now + REFRESH_MS;
-    return boundaries(this.entries(connectorId, now, horizon, true), now, horizon)[0] ?? horizon;
+    return boundaries(this.entries(connectorId, now, horizon, true, true), now, horizon)[0] ?? horizon;
   }
 
   private install(connectorId: number, input: ChargingProfile, forRemoteStart: boolean): ChargingProfileStatus {
@@ -263,10 +287,12 @@ export class SmartCharging {
     return out;
   }
 
-  private entries(connectorId: number, from: number, to: number, relativeWithoutSessionFrozen: boolean): PeriodEntry[] {
+  private entries(connectorId: number, from: number, to: number, relativeWithoutSessionFrozen: boolean, withHeld: boolean): PeriodEntry[] {
     const tx = connectorId > 0 ? this.deps.transactionOf(connectorId) : null;
     const options = { from, to, sessionStart: tx?.startedAt ?? null, voltage: this.voltage, relativeWithoutSessionFrozen };
-    return this.applicable(connectorId).flatMap((p) => expandProfile(p, options));
+    const held = withHeld && connectorId > 0 ? this.pending.get(connectorId) : undefined;
+    const profiles = held === undefined ? this.applicable(connectorId) : [...this.applicable(connectorId), held];
+    return profiles.flatMap((p) => expandProfile(p, options));
   }
 
   private persist(): void {

