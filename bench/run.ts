@@ -3,8 +3,9 @@
 // allow_power_on. Three cases: idle; while a separate process saturates an HTTP endpoint served
 // by this (main) thread; while this thread busy-loops 2 s at a time. Then the compiled binary's
 // start-up and memory (bench/startup.ts), its idle cost with 1 and 8 EVSEs (bench/idle.ts) and its
-// HTTP throughput against a bare Bun.serve (bench/api.ts). The last line printed is one JSON object
-// with the figures.
+// HTTP throughput against a bare Bun.serve (bench/api.ts), the MQTT bridge against a local mosquitto
+// (bench/mqtt.ts) and OCPP with 8 EVSEs against a real CSMS (bench/ocpp.ts). The last line printed
+// is one JSON object with the figures.
 //
 // The real-time figures are taken in the engine mode the binary ships with (launch.ts): without
 // the JIT, unless BENCH_ENGINE=jit. That is fixed when a process starts, so they come from a child
@@ -19,6 +20,8 @@ import { INTERPRETER_ENV } from "../engine.ts";
 import { measureStartup } from "./startup.ts";
 import { measureIdle } from "./idle.ts";
 import { measureApi } from "./api.ts";
+import { measureMqtt } from "./mqtt.ts";
+import { runOcppBench } from "./ocpp.ts";
 
 const ENGINE = process.env.BENCH_ENGINE === "jit" ? "jit" : "interpreter";
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000);
@@ -154,6 +157,12 @@ log(`idle         ${JSON.stringify(idle)}`);
 // 6. the compiled binary's HTTP API against a bare Bun.serve, alternating runs.
 const api = await measureApi();
 log(`api          ${JSON.stringify(api)}`);
+// 7. the MQTT bridge against a local mosquitto: events/s, event → message delay, rt reaction meanwhile.
+const mqtt = await measureMqtt(log);
+log(`mqtt         ${JSON.stringify(mqtt)}`);
+// 8. OCPP with 8 EVSEs against the test suite's CSMS (BENCH_OCPP_STEADY_S, BENCH_OCPP_CYCLES shorten it).
+const { ocpp } = await runOcppBench();
+log(`ocpp         ${JSON.stringify(ocpp)}`);
 log(
   JSON.stringify({
     rt_reaction_us: results,
@@ -165,6 +174,8 @@ log(
     startup,
     idle: { ...idle, window_s: 20, target: { evses_1: { cpu_percent_of_one_core: 1.5, rss_mb: 50 }, evses_8: { cpu_percent_of_one_core: 4, rss_mb: 100 } } },
     api: { ...api, target: { ratio: 0.7 } },
+    mqtt,
+    ocpp,
   }),
 );
 process.exit(0);
