@@ -7,24 +7,11 @@ import { followEvents, type StreamMessage } from "./event-stream.ts";
 export { DETAIL_TYPES, OVERVIEW_TYPES } from "./stream-types.ts";
 import { applySessionEvent, initialStatus, type EvseStatus, type SessionEvent } from "./session-status.ts";
 
-export interface SimState {
-  cp_state: string;
-  pwm_duty_percent: number | null;
-  relays_closed: boolean;
-  phases: number;
-  locked: boolean;
-  rcd_current_mA: number;
-  meter: { energy_Wh_import: number; power_W: number; current_A: Record<string, number>; voltage_V: Record<string, number> };
-  car: { running: boolean; script: string | null; state: string };
-}
-
-export interface ActiveError {
-  type: string;
-  sub_type?: string;
-  message: string;
-  severity: string;
-  timestamp?: string;
-}
+// The API's own types: what GET …/sim and GET …/errors answer (type-only: nothing of the server is bundled).
+export type { SimState } from "../../board-protocol/simulator.ts";
+export type { ActiveError } from "../../core/kernel-api.ts";
+import type { SimState } from "../../board-protocol/simulator.ts";
+import type { ActiveError } from "../../core/kernel-api.ts";
 
 export interface LogEntry {
   id: number;
