@@ -11,6 +11,8 @@ import { PublicationLog } from "../api/publications.ts";
 import { startMqttBridge, type BridgeEvse } from "../mqtt/index.ts";
 import { parseConfig } from "../core/config/index.ts";
 import { startBoard } from "../rt-worker/index.ts";
+import { spawnThread } from "../rt-worker/prespawn.ts";
+import { simulatedBoards } from "../sim/board/boards.ts";
 import type { BoardHost } from "../rt-worker/host.ts";
 import { startMosquitto } from "../test/helpers/mosquitto.ts";
 
@@ -110,7 +112,7 @@ export async function measureMqtt(log: (line: string) => void = () => {}): Promi
     // 3. the real-time worker's reaction while the bridge publishes flat out
     let rt_reaction_us: MqttBench["rt_reaction_us"] = null;
     if (RT_SAMPLES > 0) {
-      const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as never }, { simBench: true })) as BoardHost;
+      const board = (await startBoard({ kind: "sim", index: 1, sim: { seed: 1 } as never }, { simBench: true, simulator: simulatedBoards(() => spawnThread("sim-board", 0)) })) as BoardHost;
       board.onInput(() => {});
       board.port.pwm_on(50);
       board.port.allow_power_on({ allow_power_on: true, reason: "FullPowerCharging" });
