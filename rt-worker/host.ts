@@ -155,17 +155,20 @@ export class BoardHost implements BoardHandle {
     // The thread's /proc entry is read here only, on this rare path: never while pings are answered.
     const look = probeThread(this.shm.workerTid());
     const verdict = judgeSilence({ waitedMs: now - this.#pingAt!, first: this.#firstLook, now: look, lateMs });
+    if (verdict.kind === "probe") this.#firstLook = look as ThreadSample;
     if (verdict.kind === "wait") this.starvedWaits++;
-    else if (verdict.kind === "probe") this.#probeSoon(look as ThreadSample);
-    else {
+    // Undecided with the thread in sight: look again soon, so a busy loop that gets only a
+    // sliver of a loaded CPU is caught once it has burnt BUSY_CPU_MS, not a tick later.
+    if (verdict.kind !== "failed") {
+      if (look !== null) this.#probeSoon();
+    } else {
       this.#fault = "none";
       this.#workerFailed(now - this.#workerBeatAt, verdict.why);
     }
   }
 
-  /** The second look, PROBE_MS after the first (judgeSilence asks for it only with a sample). */
-  #probeSoon(first: ThreadSample): void {
-    this.#firstLook = first;
+  /** The next look at a silent worker's thread, PROBE_MS from now. */
+  #probeSoon(): void {
     if (this.#probeTimer !== null) return;
     const due = performance.now() + PROBE_MS;
     this.#probeTimer = setTimeout(() => {

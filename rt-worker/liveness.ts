@@ -22,17 +22,19 @@ export type ThreadProbe = ThreadSample | "gone" | null;
 export type FailureCause = "dead" | "busy" | "blocked" | "silent";
 
 export type Verdict =
-  /** Starved (or main itself was late): check again on the next tick. */
+  /** Starved (or main itself was late): look again (host.ts: after PROBE_MS, and on the next tick). */
   | { kind: "wait" }
-  /** First look: sample again after PROBE_MS and compare. */
+  /** First look: keep it, look again after PROBE_MS and compare. */
   | { kind: "probe" }
   | { kind: "failed"; why: FailureCause };
 
-/** The second look follows the first this soon: a busy worker has used CPU by then. */
+/** While undecided, main looks at the thread this often (only while a ping is unanswered). */
 export const PROBE_MS = 10;
 /** CPU used since the first look, without a beat, that means a busy loop: a live worker beats
- *  within well under a millisecond of CPU once it runs (a pass is microseconds). */
-export const BUSY_CPU_MS = 5;
+ *  within well under a millisecond of CPU once it runs (a pass is microseconds), and the
+ *  scheduler gives a woken thread a slice of about this much before it preempts it. On a loaded
+ *  machine a busy loop gets a sliver of a CPU: measured 2 ms of CPU in 14 ms at load 8 on 2 cores. */
+export const BUSY_CPU_MS = 3;
 /** Silence since the ping after which the worker counts as failed whatever the kernel says. */
 export const MAX_SILENCE_MS = 1000;
 /** Main's own check this late means the whole process is starved, not the worker alone. */
