@@ -3,7 +3,8 @@
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
 // worker: the event ring is drained when a worker rings main's event doorbell and on the shared
-// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
+// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead, hung
+// or starved of CPU (liveness.ts tells which).
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
 import * as v from "valibot";
