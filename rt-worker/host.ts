@@ -3,7 +3,8 @@
 // the requested outputs into shared memory and rings the worker), drains the event ring in order
 // to the onInput listeners, and beats the heartbeat the worker watches. Main never waits on the
 // worker: the event ring is drained when a worker rings main's event doorbell and on the shared
-// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead or hung.
+// tick (host-ticker.ts), which also pings the worker: a worker that does not answer is dead, hung
+// or starved of CPU (liveness.ts tells which).
 import * as Comlink from "comlink";
 import type { BoardInput } from "../core/ports.ts";
 import * as v from "valibot";
@@ -15,13 +16,16 @@ import { ShmBoardPort } from "./shm-board-port.ts";
 import { adoptOrSpawn } from "./prespawn.ts";
 import { emptyBoardView, InputKind, Shm } from "./shm-layout.ts";
 import type { WorkerApi, WorkerInit } from "./worker.ts";
-import { joinTicker, leaveTicker, MAIN_EVENT_BELL } from "./host-ticker.ts";
+import { HOST_TICK_MS, joinTicker, leaveTicker, MAIN_EVENT_BELL } from "./host-ticker.ts";
+import { judgeSilence, probeThread, PROBE_MS, type FailureCause, type ThreadSample } from "./liveness.ts";
 
 /** Every tick (host-ticker.ts HOST_TICK_MS, 50 ms) pings the worker: it wakes, runs a pass and
- *  beats. A ping still unanswered at the next tick means the worker died or hangs, so main
- *  notices one tick (50 ms, more when main itself is late) after it last saw a beat; a live worker
- *  answers within a millisecond. The worker has no timer of its own for this: an idle worker wakes
- *  for the pings, and its board heartbeat rides on them (rt-loop.ts). */
+ *  beats. A ping still unanswered at the next tick means the worker died, hangs, or is merely not
+ *  scheduled on a loaded machine; liveness.ts tells them apart from the thread's /proc entry, so a
+ *  dead or hung worker is noticed one tick (50 ms, +PROBE_MS for a busy one, more when main itself
+ *  is late) after its last beat, and a starved one gets up to MAX_SILENCE_MS. A live worker that
+ *  runs answers within a millisecond. The worker has no timer of its own for this: an idle worker
+ *  wakes for the pings, and its board heartbeat rides on them (rt-loop.ts). */
 const WORKER_SILENCE_MS = 45;
 /** Right after a worker starts it may block for a while loading the node-hid addon: silence
  *  counts only from START_SILENCE_MS during the first START_GRACE_MS. */
@@ -79,6 +83,10 @@ export class BoardHost implements BoardHandle {
   #workerBeatAt = performance.now();
   /** When main pinged the worker and is still waiting for a beat (null: it answered). */
   #pingAt: number | null = null;
+  /** The first look at the worker's thread during the current silence, and the second one due. */
+  #firstLook: ThreadSample | null = null;
+  #probeTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastTickAt = -1;
   #watching = false;
   #graceUntil = 0;
   /** "down": no worker runs the board; "recovering": a new one runs, the board not yet back. */
@@ -94,6 +102,8 @@ export class BoardHost implements BoardHandle {
    *  worker's last beat); for tests, metrics and logs. */
   restarts = 0;
   lastDetectionMs: number | null = null;
+  /** Checks that found the silent worker starved (runnable, not scheduled) and waited on. */
+  starvedWaits = 0;
 
   constructor(shm: Shm, spawnWorker: () => Worker) {
     this.shm = shm;
@@ -125,17 +135,10 @@ export class BoardHost implements BoardHandle {
   }
 
   // ---- crash safety: a dead or hung worker is noticed, reported and replaced ---------------------
-  #watchWorker(now: number): void {
+  #watchWorker(now: number, lateMs: number): void {
     this.#sampleWorker();
-    const silentMs = now - this.#workerBeatAt;
-    const unanswered = this.#unanswered(now);
-    if (this.#fault === "none") {
-      if (unanswered) this.#workerFailed(silentMs);
-    } else if (this.#fault === "recovering") {
-      if (unanswered) {
-        this.#fault = "none"; // the new worker failed as well: start over
-        this.#workerFailed(silentMs);
-      }
+    this.#checkSilence(now, lateMs);
+    if (this.#fault === "recovering") {
       this.#drain();
       // Back means: the board answers the new worker and the kernel has been told the relays are
       // open (the sim board switches them on its next 250 ms step), only then the all-clear.
@@ -146,13 +149,45 @@ export class BoardHost implements BoardHandle {
     }
   }
 
+  /** An unanswered ping: fails the worker when liveness.ts finds it dead or hung (in recovery too:
+   *  the new worker failed as well, start over). `lateMs`: how late main ran this check. */
+  #checkSilence(now: number, lateMs: number): void {
+    if (this.#fault === "down" || !this.#unanswered(now)) return;
+    // The thread's /proc entry is read here only, on this rare path: never while pings are answered.
+    const look = probeThread(this.shm.workerTid());
+    const verdict = judgeSilence({ waitedMs: now - this.#pingAt!, first: this.#firstLook, now: look, lateMs });
+    if (verdict.kind === "probe") this.#firstLook = look as ThreadSample;
+    if (verdict.kind === "wait") this.starvedWaits++;
+    // Undecided with the thread in sight: look again soon, so a busy loop that gets only a
+    // sliver of a loaded CPU is caught once it has burnt BUSY_CPU_MS, not a tick later.
+    if (verdict.kind !== "failed") {
+      if (look !== null) this.#probeSoon();
+    } else {
+      this.#fault = "none";
+      this.#workerFailed(now - this.#workerBeatAt, verdict.why);
+    }
+  }
+
+  /** The next look at a silent worker's thread, PROBE_MS from now. */
+  #probeSoon(): void {
+    if (this.#probeTimer !== null) return;
+    const due = performance.now() + PROBE_MS;
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      if (this.#stopped || !this.#watching) return;
+      this.#sampleWorker();
+      const now = performance.now();
+      this.#checkSilence(now, Math.max(0, now - due));
+    }, PROBE_MS);
+  }
+
   /** The last ping has waited too long for a beat. */
   #unanswered(now: number): boolean {
     const limit = now < this.#graceUntil ? START_SILENCE_MS : WORKER_SILENCE_MS;
     return this.#pingAt !== null && now - this.#pingAt >= limit;
   }
 
-  #workerFailed(silentMs: number): void {
+  #workerFailed(silentMs: number, why: FailureCause): void {
     this.lastDetectionMs = Math.round(silentMs);
     this.#fault = "down";
     this.#boardWasAnswering = this.shm.boardLink();
@@ -167,7 +202,7 @@ export class BoardHost implements BoardHandle {
       kind: "error_raised",
       type: WORKER_FAULT.type,
       sub_type: WORKER_FAULT.sub_type,
-      message: `the real-time worker stopped (no heartbeat for ${this.lastDetectionMs} ms); the board's watchdog opens the relays, a new worker starts in ${RESTART_DELAY_MS} ms`,
+      message: `the real-time worker stopped (${FAILURE_TEXT[why]}, no heartbeat for ${this.lastDetectionMs} ms); the board's watchdog opens the relays, a new worker starts in ${RESTART_DELAY_MS} ms`,
       severity: "High",
     });
     this.#recovery ??= this.#restart().finally(() => (this.#recovery = null));
@@ -226,8 +261,11 @@ export class BoardHost implements BoardHandle {
   /** The shared tick (host-ticker.ts): main's heartbeat, the worker check, events, the ping. */
   tick(now: number): void {
     if (this.#stopped) return;
+    // Main's own tick coming late means the whole process waits for a CPU (liveness.ts).
+    const lateMs = this.#lastTickAt < 0 ? 0 : Math.max(0, now - this.#lastTickAt - HOST_TICK_MS);
+    this.#lastTickAt = now;
     this.shm.beatMain();
-    if (this.#watching) this.#watchWorker(now);
+    if (this.#watching) this.#watchWorker(now, lateMs);
     this.#drain();
     if (this.#watching && this.#fault !== "down") {
       this.#pingAt ??= now;
@@ -294,12 +332,14 @@ export class BoardHost implements BoardHandle {
       this.#workerBeat = beat;
       this.#workerBeatAt = performance.now();
       this.#pingAt = null;
+      this.#firstLook = null;
     }
   }
 
   health(): BoardHealth {
     this.#sampleWorker();
-    const worker_running = !this.#stopped && this.#fault !== "down" && !this.#unanswered(performance.now());
+    // A silent worker counts as running until judged dead or hung (a starved one is alive).
+    const worker_running = !this.#stopped && this.#fault !== "down";
     const board_answering = worker_running && this.shm.boardLink();
     const { linkError } = this.#text();
     return board_answering || linkError === "" ? { worker_running, board_answering } : { worker_running, board_answering, board_error: linkError };
@@ -328,6 +368,7 @@ export class BoardHost implements BoardHandle {
     if (this.#stopped) return;
     this.#stopped = true;
     leaveTicker(this);
+    if (this.#probeTimer !== null) clearTimeout(this.#probeTimer);
     this.#drain();
     // A restart under way ends first, so no worker outlives the host.
     if (this.#recovery) await withTimeout(() => this.#recovery!, 2500);
@@ -399,6 +440,14 @@ export class BoardHost implements BoardHandle {
   }
 }
 
+
+/** Why the worker counts as failed, for the error message. */
+const FAILURE_TEXT: Record<FailureCause, string> = {
+  dead: "its thread is gone",
+  busy: "busy without answering",
+  blocked: "blocked without answering",
+  silent: "no answer",
+};
 
 /** A thread call that may fail or hang (a crashed thread) must not stop the shutdown. */
 async function withTimeout<T>(call: () => Promise<T>, ms: number): Promise<T | undefined> {

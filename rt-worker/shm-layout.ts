@@ -59,6 +59,10 @@ const I = {
   EVENT_DROPPED: 30, // [worker]
   BOARD_TX: 31, // [worker] output reports sent
   TEXT_SEQ: 32, // [worker] seqlock of the TEXT_* bytes
+  // The worker thread's kernel thread id (Linux, 0 = unknown), written once at start: main looks
+  // the thread up in /proc when a ping goes unanswered, to tell dead, hung and starved apart
+  // (liveness.ts).
+  WORKER_TID: 33, // [worker]
   // Reaction latency: input report received → output report written, for the reports whose
   // outputs changed (relay permission, CP mode, duty…). Microseconds; /metrics turns it into a
   // histogram (REACT_BUCKETS_US; the +Inf bucket is REACT_COUNT).
@@ -295,6 +299,13 @@ export class Shm {
   }
   workerBeat(): number {
     return Atomics.load(this.#i32, I.WORKER_BEAT);
+  }
+  /** [worker] Once at start. */
+  setWorkerTid(tid: number): void {
+    Atomics.store(this.#i32, I.WORKER_TID, tid);
+  }
+  workerTid(): number {
+    return Atomics.load(this.#i32, I.WORKER_TID);
   }
 
   // ---- board state [worker writes, main reads] -----------------------------------------------

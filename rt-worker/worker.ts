@@ -13,6 +13,7 @@ import { setPriority } from "node:os";
 import { RtLoop } from "./rt-loop.ts";
 import type { BoardLinkInit, DoorbellRef } from "../board-protocol/index.ts";
 import { Shm } from "./shm-layout.ts";
+import { ownThreadId } from "./liveness.ts";
 import { HidTransport, SimTransport, type HidTarget, type Transport } from "./transport/index.ts";
 
 /** Nice value the worker asks for (Linux: per thread; needs CAP_SYS_NICE, else it stays at 0). */
@@ -72,6 +73,7 @@ const api = {
     if (running) throw new Error("the real-time worker is already running");
     const shm = new Shm(init.sab);
     if (init.mainBell) shm.notifyEventsTo(init.mainBell);
+    shm.setWorkerTid(ownThreadId()); // main's look at this thread when a ping goes unanswered
     try {
       setPriority(RT_NICE); // this thread only: it must win the CPU against HTTP load on main
     } catch {
