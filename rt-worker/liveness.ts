@@ -37,6 +37,11 @@ export const PROBE_MS = 10;
 export const BUSY_CPU_MS = 3;
 /** Silence since the ping after which the worker counts as failed whatever the kernel says. */
 export const MAX_SILENCE_MS = 1000;
+/** A worker asleep with a ping pending is declared blocked only after this much silence: on a
+ *  loaded machine a wake-up can arrive late while the thread sleeps (seen: 64 ms in a test run of
+ *  servers side by side), and a false fault stops a charging session. A real deadlock is still
+ *  reported; the relays never wait for it (the worker's interlocks, the board's 500 ms watchdog). */
+export const BLOCKED_MS = 150;
 /** Main's own check this late means the whole process is starved, not the worker alone. */
 export const MAIN_LATE_MS = 25;
 
@@ -63,7 +68,7 @@ export function judgeSilence(s: Silence): Verdict {
   if (now.state === "R") return now.cpuMs - s.first.cpuMs >= BUSY_CPU_MS ? { kind: "failed", why: "busy" } : { kind: "wait" };
   // Asleep on both looks with a ping pending: blocked, unless the process as a whole is starved
   // (the worker may wait on a lock held by a thread that is itself not scheduled).
-  return mainStarved ? { kind: "wait" } : { kind: "failed", why: "blocked" };
+  return mainStarved || s.waitedMs < BLOCKED_MS ? { kind: "wait" } : { kind: "failed", why: "blocked" };
 }
 
 /** State and CPU time (utime + stime, clock ticks of 10 ms) from a /proc/…/stat line. The

@@ -2,7 +2,7 @@
 // merely not scheduled on a loaded machine. The verdict is pure (fake /proc samples); the /proc
 // reading runs against real threads of this process.
 import { afterEach, describe, expect, test } from "bun:test";
-import { BUSY_CPU_MS, judgeSilence, MAIN_LATE_MS, MAX_SILENCE_MS, ownThreadId, parseStat, probeThread, type Silence, type ThreadSample } from "../rt-worker/liveness.ts";
+import { BLOCKED_MS, BUSY_CPU_MS, judgeSilence, MAIN_LATE_MS, MAX_SILENCE_MS, ownThreadId, parseStat, probeThread, type Silence, type ThreadSample } from "../rt-worker/liveness.ts";
 
 const R = (cpuMs: number): ThreadSample => ({ state: "R", cpuMs });
 const S = (cpuMs: number): ThreadSample => ({ state: "S", cpuMs });
@@ -33,9 +33,10 @@ describe("judgeSilence", () => {
     expect(judgeSilence(silence({ first: R(100), now: R(140), lateMs: 300 }))).toEqual({ kind: "failed", why: "busy" });
   });
 
-  test("asleep on both looks with a ping pending: blocked, unless main itself was starved", () => {
-    expect(judgeSilence(silence({ first: S(100), now: S(100) }))).toEqual({ kind: "failed", why: "blocked" });
-    expect(judgeSilence(silence({ first: R(100), now: { state: "D", cpuMs: 100 } }))).toEqual({ kind: "failed", why: "blocked" });
+  test("asleep on both looks with a ping pending: blocked after BLOCKED_MS, unless main itself was starved", () => {
+    expect(judgeSilence(silence({ first: S(100), now: S(100) }))).toEqual({ kind: "wait" }); // a late wake-up, not yet a fault
+    expect(judgeSilence(silence({ waitedMs: BLOCKED_MS, first: S(100), now: S(100) }))).toEqual({ kind: "failed", why: "blocked" });
+    expect(judgeSilence(silence({ waitedMs: BLOCKED_MS, first: R(100), now: { state: "D", cpuMs: 100 } }))).toEqual({ kind: "failed", why: "blocked" });
     expect(judgeSilence(silence({ first: S(100), now: S(100), lateMs: MAIN_LATE_MS + 1 }))).toEqual({ kind: "wait" });
   });
 
@@ -115,7 +116,7 @@ describe("probeThread on real threads (Linux /proc)", () => {
     await until("the worker to block", () => (probeThread(blocked.tid) as ThreadSample).state === "S");
     const a = probeThread(blocked.tid) as ThreadSample;
     await Bun.sleep(20);
-    expect(judgeSilence(silence({ first: a, now: probeThread(blocked.tid) }))).toEqual({ kind: "failed", why: "blocked" });
+    expect(judgeSilence(silence({ waitedMs: BLOCKED_MS, first: a, now: probeThread(blocked.tid) }))).toEqual({ kind: "failed", why: "blocked" });
 
     blocked.worker.terminate();
     await until("the thread to be gone", () => probeThread(blocked.tid) === "gone");
