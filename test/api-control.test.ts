@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { StatusSummarySchema } from "../api/status.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
+import { until } from "./helpers/until.ts";
 
 const E = "/api/v1/evses/1";
 const PLUG_CHARGE = "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 36000";
@@ -27,16 +28,6 @@ async function start(...args: Parameters<typeof startServer>) {
 async function put(srv: TestServer, path: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await srv.fetch(path, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await Bun.sleep(50);
-  }
 }
 
 const status = async (srv: TestServer) => (await srv.get(`${E}/status`)).body;

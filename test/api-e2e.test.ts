@@ -1,6 +1,7 @@
 // End to end through HTTP only: the real program (kernel, rt-worker, simulated board and car).
 import { afterAll, describe, expect, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 const E = "/api/v1/evses/1";
 const TOKEN_A = { id_token: { value: "RFID0001", type: "ISO14443" }, authorization_type: "RFID" };
@@ -15,16 +16,6 @@ async function start(...args: Parameters<typeof startServer>) {
   const s = await startServer(...args);
   servers.push(s);
   return s;
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await Bun.sleep(50);
-  }
 }
 
 describe("the program over HTTP", () => {

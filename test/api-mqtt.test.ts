@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { freePort, startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 let broker: Broker;
 const servers: TestServer[] = [];
@@ -19,16 +20,6 @@ async function start(config: Record<string, unknown>) {
   const s = await startServer({ config });
   servers.push(s);
   return s;
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await Bun.sleep(50);
-  }
 }
 
 const KEYS = ["broker", "configured", "connected", "dropped", "last_error", "queued"];

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 const DOC = readFileSync(join(import.meta.dir, "..", "docs", "evcc.md"), "utf8");
 const PLACEHOLDER_URL = "http://evse-manager.local:8080";
@@ -75,16 +76,6 @@ const get = (key: string) => run(charger[key] as HttpPlugin);
 const getFloat = async (key: string) => Number(await get(key)) * ((charger[key] as HttpPlugin).scale ?? 1);
 const getPhases = (key: string) => Promise.all((charger[key] as HttpPlugin[]).map(async (p) => Number(await run(p)) * (p.scale ?? 1)));
 const set = (key: string, param: string, value: number | boolean) => run(charger[key] as HttpPlugin, [param, value]);
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await Bun.sleep(100);
-  }
-}
 
 describe("evcc custom charger (docs/evcc.md)", () => {
   test("the definition is the evcc custom type with every getter and setter the integration needs", () => {

@@ -10,6 +10,7 @@ import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { watch, type Received, type Watcher } from "./helpers/mqtt-watch.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 const PLUG_CHARGE = "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 36000";
 const STATES = ["Idle", "WaitingForAuthentication", "PrepareCharging", "Charging", "ChargingPausedEV", "ChargingPausedEVSE", "WaitingForEnergy", "StoppingCharging", "Finished", "Disabled"];
@@ -37,16 +38,6 @@ async function start(config: Record<string, unknown>) {
   const s = await startServer({ config: config.evses ? config : { disable_authentication: true, ...config }, waitReady: true });
   servers.push(s);
   return s;
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await Bun.sleep(50);
-  }
 }
 
 /** The next message on `topic` after those already received. */

@@ -5,6 +5,7 @@ import { startMosquitto, type Broker } from "./helpers/mosquitto.ts";
 import { watch, type Received, type Watcher } from "./helpers/mqtt-watch.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { runCli, startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 const E = "/api/v1/evses/1";
 const PLUG_CHARGE = "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 36000";
@@ -37,16 +38,6 @@ async function watching(b: Broker, topics: string[], options = {}) {
   const w = await watch(b, topics, options);
   watchers.push(w);
   return w;
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(v)}`);
-    await Bun.sleep(50);
-  }
 }
 
 /** The value of an unlabelled metric in a /metrics text. */

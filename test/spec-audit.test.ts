@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { currentForDutyPercent } from "../core/site-balancer.ts";
 import { parsePrometheus } from "./helpers/prometheus.ts";
 import { runCli, startServer, type TestServer } from "./helpers/server.ts";
+import { until } from "./helpers/until.ts";
 
 const E = "/api/v1/evses/1";
 const PLUG_CHARGE = "sleep 0.2;iec_wait_pwr_ready;sleep 0.2;draw_power_regulated 16,3;sleep 36000";
@@ -37,16 +38,6 @@ async function put(srv: TestServer, body: string | undefined, headers: Record<st
 const putJson = (srv: TestServer, body: unknown, evse = 1) => put(srv, JSON.stringify(body), undefined, evse);
 const status = async (srv: TestServer, evse = 1) => (await srv.get(`/api/v1/evses/${evse}/status`)).body;
 const duty = async (srv: TestServer, evse = 1) => (await srv.get(`/api/v1/evses/${evse}/sim`)).body.pwm_duty_percent as number | null;
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`${what}: last value ${JSON.stringify(value)}`);
-    await Bun.sleep(50);
-  }
-}
 
 /** One raw HTTP/1.1 exchange; resolves with the status line and the body. */
 function rawRequest(port: number, request: string): Promise<{ statusLine: string; body: string }> {
