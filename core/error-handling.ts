@@ -19,7 +19,8 @@ export const CLEARED_ON_UNPLUG: ReadonlyArray<readonly [string, string]> = [
   [INOPERATIVE, SET_FAULTED_SUB_TYPE],
 ];
 
-const NON_BLOCKING = new Set([
+/** Errors that do not stop charging (behavior.md §14.1); the dashboard's status reads the same table. */
+export const NON_BLOCKING: ReadonlySet<string> = new Set([
   "evse_board_support/MREC3HighTemperature",
   "evse_board_support/MREC18CableOverTempDerate",
   "evse_board_support/VendorWarning",

@@ -3,6 +3,7 @@
 // the active errors, the boot flag), so a fault can never hide behind "Charging". Pure: no DOM, no
 // clock, unit-tested in test/dashboard-status.test.ts.
 import type { EvseStatus } from "./session-status.ts";
+import { INOPERATIVE, NON_BLOCKING } from "../../core/error-handling.ts";
 
 export type StatusName =
   | "Available"
@@ -46,18 +47,7 @@ export interface StatusInput {
   limitA?: number | null;
 }
 
-/** Warnings that do not stop charging (behavior.md §14.1, the kernel's NON_BLOCKING list). */
-const NON_BLOCKING = new Set([
-  "evse_board_support/MREC3HighTemperature",
-  "evse_board_support/MREC18CableOverTempDerate",
-  "evse_board_support/VendorWarning",
-  "connector_lock/VendorWarning",
-  "ac_rcd/VendorWarning",
-  "isolation_monitor/VendorWarning",
-  "power_supply_DC/VendorWarning",
-]);
 
-const INOPERATIVE = "evse_manager/Inoperative";
 
 /** Whether an error stops charging. The derived Inoperative (empty sub_type) only mirrors others. */
 export function isBlocking(e: StatusError): boolean {
