@@ -1,6 +1,7 @@
 // Small per-EVSE facts kept across restarts, as JSON under a key (table evse_kv, migration 2).
 // Not for billing data: that is the open-transaction record and the session history.
 import type { Database } from "bun:sqlite";
+import { decodeJsonValue, encodeJsonValue } from "./json-value.ts";
 
 export interface EvseKv {
   /** The stored value, or null when the key was never set, was deleted or does not parse. */
@@ -22,16 +23,10 @@ export function prepareKv(db: Database) {
       return {
         get(key) {
           const row = read.get({ evse, key });
-          if (!row) return null;
-          try {
-            return JSON.parse(row.value) as unknown;
-          } catch {
-            return null;
-          }
+          return row ? decodeJsonValue(row.value) : null;
         },
         set(key, value) {
-          const text = JSON.stringify(value);
-          if (text === undefined) throw new TypeError(`evse_kv ${JSON.stringify(key)}: value is not JSON`);
+          const text = encodeJsonValue("evse_kv", key, value);
           write.run({ evse, key, value: text });
         },
         delete(key) {

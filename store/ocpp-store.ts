@@ -2,6 +2,7 @@
 // mapping of our local transaction ids to the CSMS's transactionId, and a process-wide key-value
 // table. Every call is one SQLite statement (or transaction) and durable when it returns.
 import type { Database } from "bun:sqlite";
+import { decodeJsonValue, encodeJsonValue } from "./json-value.ts";
 
 export interface QueuedMessage {
   id: number;
@@ -74,16 +75,10 @@ export function prepareOcppStore(db: Database): OcppStore {
     kv: {
       get(key) {
         const row = kvGet.get({ key });
-        if (!row) return null;
-        try {
-          return JSON.parse(row.value) as unknown;
-        } catch {
-          return null;
-        }
+        return row ? decodeJsonValue(row.value) : null;
       },
       set(key, value) {
-        const text = JSON.stringify(value);
-        if (text === undefined) throw new TypeError(`kv ${JSON.stringify(key)}: value is not JSON`);
+        const text = encodeJsonValue("kv", key, value);
         kvSet.run({ key, value: text });
       },
       delete(key) {
