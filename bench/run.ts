@@ -1,7 +1,8 @@
 // `npm run bench`: real-time reaction of the worker, measured on the simulated board's own clock:
 // from the board switching CP from C to B until it receives the output report that withdraws
 // allow_power_on. Three cases: idle; while a separate process saturates an HTTP endpoint served
-// by this (main) thread; while this thread busy-loops 2 s at a time. Then the compiled binary's
+// by this (main) thread; while this thread busy-loops 2 s at a time. Then how soon main notices a
+// dead or hung worker (bench/worker-failure.ts). Then the compiled binary's
 // start-up and memory (bench/startup.ts), its idle cost with 1 and 8 EVSEs (bench/idle.ts) and its
 // HTTP throughput against a bare Bun.serve (bench/api.ts), the MQTT bridge against a local mosquitto
 // (bench/mqtt.ts) and OCPP with 8 EVSEs against a real CSMS (bench/ocpp.ts). The last line printed
@@ -22,6 +23,7 @@ import { measureIdle } from "./idle.ts";
 import { measureApi } from "./api.ts";
 import { measureMqtt } from "./mqtt.ts";
 import { runOcppBench } from "./ocpp.ts";
+import { measureWorkerFailure } from "./worker-failure.ts";
 
 const ENGINE = process.env.BENCH_ENGINE === "jit" ? "jit" : "interpreter";
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10_000);
@@ -52,6 +54,8 @@ const log = (line: string) => process.stdout.write(line + "\n");
 interface Reaction {
   results: Record<string, Stats>;
   counters: unknown;
+  /** Worker death and hang: last beat to main noticing, ms (bench/worker-failure.ts). */
+  worker_failure: Awaited<ReturnType<typeof measureWorkerFailure>>;
 }
 
 async function measureReaction(): Promise<Reaction> {
@@ -117,7 +121,9 @@ async function measureReaction(): Promise<Reaction> {
 
   const counters = board.counters();
   await board.stop();
-  return { results, counters };
+  const worker_failure = await measureWorkerFailure();
+  log(`worker_fail  ${JSON.stringify(worker_failure)}`);
+  return { results, counters, worker_failure };
 }
 
 /** The real-time part in a child with the shipped engine; its lines are passed on as they come. */
@@ -147,7 +153,7 @@ if (process.env.BENCH_PART === "rt") {
   log(JSON.stringify(await measureReaction()));
   process.exit(0);
 }
-const { results, counters } = ENGINE === "interpreter" ? await reactionInChild() : await measureReaction();
+const { results, counters, worker_failure } = ENGINE === "interpreter" ? await reactionInChild() : await measureReaction();
 // 4. the compiled binary: exec to first 200 on /healthz and idle RSS, for 1, 2, 4 and 8 EVSEs.
 const startup = await measureStartup();
 log(`startup      ${JSON.stringify(startup.by_evses)}`);
@@ -171,6 +177,7 @@ log(
     engine: ENGINE,
     target: { p99_us: 500, max_us: 5000 },
     worker: counters,
+    worker_failure,
     startup_ms: startup.startup_ms,
     rss_mb: startup.rss_mb,
     startup,

@@ -102,6 +102,8 @@ export class BoardHost implements BoardHandle {
    *  worker's last beat); for tests, metrics and logs. */
   restarts = 0;
   lastDetectionMs: number | null = null;
+  /** What liveness.ts found the last failed worker to be (dead, busy, blocked or silent). */
+  lastFailureCause: FailureCause | null = null;
   /** Checks that found the silent worker starved (runnable, not scheduled) and waited on. */
   starvedWaits = 0;
 
@@ -189,6 +191,7 @@ export class BoardHost implements BoardHandle {
 
   #workerFailed(silentMs: number, why: FailureCause): void {
     this.lastDetectionMs = Math.round(silentMs);
+    this.lastFailureCause = why;
     this.#fault = "down";
     this.#boardWasAnswering = this.shm.boardLink();
     // The old worker's last events first, so the kernel gets everything in board order.
