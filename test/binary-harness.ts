@@ -3,7 +3,7 @@
 // it once into a cache directory (about 2 s per target). Servers run from empty temporary
 // directories with a bare environment: no node_modules, no Bun on PATH.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
@@ -40,11 +40,12 @@ export function binary(target: TargetName, info?: BuildInfo): Promise<string> {
       mkdirSync(CACHE, { recursive: true });
       const out = join(CACHE, `evse-manager-${target}${info ? `-${info.commit}` : ""}`);
       if (existsSync(out) && statSync(out).mtimeMs > newest) return out;
-      await compile(target, `${out}.tmp`, info ?? buildInfo());
-      rmSync(out, { force: true });
-      copyFileSync(`${out}.tmp`, out);
-      rmSync(`${out}.tmp`, { force: true });
-      Bun.spawnSync(["chmod", "755", out]);
+      // Test files run in parallel processes and may all find the cache stale at once: each
+      // compiles to a file of its own and renames it into place, so nobody runs a half-written one.
+      const tmp = `${out}.${process.pid}.tmp`;
+      await compile(target, tmp, info ?? buildInfo());
+      chmodSync(tmp, 0o755);
+      renameSync(tmp, out);
       return out;
     })();
     built.set(key, p);

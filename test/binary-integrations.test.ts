@@ -99,7 +99,7 @@ describe.concurrent("compiled linux-x64 binary", () => {
     await noSchemaFailures(csms);
   }, 60_000);
 
-  test("OCPP UpdateFirmware under the supervisor: a correctly signed binary is downloaded, installed and serves afterwards (Installed after the new boot)", async () => {
+  test("OCPP UpdateFirmware under the supervisor: a tampered file is refused (InstallationFailed, nothing replaced); a correctly signed binary is downloaded, installed and serves afterwards (Installed after the new boot)", async () => {
     const TOKEN = "bin-integrations-token";
     const csms = await csmsStarted();
     const { dir, exe } = emptyDirWith(A);
@@ -110,6 +110,9 @@ describe.concurrent("compiled linux-x64 binary", () => {
     copyFileSync(B, fw);
     const publicKey = /update\.public_key: (\S+)/.exec(cli(exe, ["sign-update", "--generate-key", join(dir, "fw", "key.pem")], dir))![1]!;
     cli(exe, ["sign-update", "--key", join(dir, "fw", "key.pem"), fw, "--out", `${fw}.sig`], dir);
+    // The same file with one byte changed, served with the genuine signature.
+    const tampered = readFileSync(fw);
+    tampered[tampered.length >> 1]! ^= 0xff;
     const served: string[] = [];
     const http = Bun.serve({
       port: 0,
@@ -118,7 +121,8 @@ describe.concurrent("compiled linux-x64 binary", () => {
         const path = new URL(req.url).pathname;
         served.push(path);
         if (path === "/fw/evse-manager.bin") return new Response(Bun.file(fw));
-        if (path === "/fw/evse-manager.bin.sig") return new Response(Bun.file(`${fw}.sig`));
+        if (path === "/fw/evse-manager.bin.sig" || path === "/fw/tampered.bin.sig") return new Response(Bun.file(`${fw}.sig`));
+        if (path === "/fw/tampered.bin") return new Response(tampered);
         return new Response("no", { status: 404 });
       },
     });
@@ -137,12 +141,17 @@ describe.concurrent("compiled linux-x64 binary", () => {
     expect(oldVersion).not.toContain(NEW_COMMIT);
     await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 20_000);
 
-    const location = `http://127.0.0.1:${http.port}/fw/evse-manager.bin`;
-    expect((await csms.call("UpdateFirmware", { location, retrieveDate: new Date().toISOString(), retries: 0 })).result).toEqual({});
+    const firmwareAt = (name: string) => `http://127.0.0.1:${http.port}/fw/${name}`;
+    expect((await csms.call("UpdateFirmware", { location: firmwareAt("tampered.bin"), retrieveDate: new Date().toISOString(), retries: 0 })).result).toEqual({});
+    await csms.waitCall("FirmwareStatusNotification", (p) => p.status === "InstallationFailed", 60_000);
+    await sup.waitLine(/firmware not installed: bad_signature/);
+    expect(cli(exe, ["--version"], dir).trim()).toBe(oldVersion);
+
+    expect((await csms.call("UpdateFirmware", { location: firmwareAt("evse-manager.bin"), retrieveDate: new Date().toISOString(), retries: 0 })).result).toEqual({});
     await csms.waitCall("FirmwareStatusNotification", (p) => p.status === "Installed", 60_000);
     const fwStatuses = (await csms.calls("FirmwareStatusNotification")).map((p) => p.status);
-    expect(fwStatuses).toEqual(["Downloading", "Downloaded", "Installing", "Installed"]);
-    expect(served).toEqual(["/fw/evse-manager.bin", "/fw/evse-manager.bin.sig"]);
+    expect(fwStatuses).toEqual(["Downloading", "Downloaded", "Installing", "InstallationFailed", "Downloading", "Downloaded", "Installing", "Installed"]);
+    expect(served).toEqual(["/fw/tampered.bin", "/fw/tampered.bin.sig", "/fw/evse-manager.bin", "/fw/evse-manager.bin.sig"]);
     const trial = await sup.waitLine(/new binary on trial \(pid (\d+)\)/);
     await sup.waitLine(/update committed/, 30_000);
 

@@ -1,5 +1,8 @@
-// Starts the real program (bun main.ts) as a child process on a free port, for end-to-end tests.
-// Every server gets its own port (--port 0) and its own temp dir, so several run side by side.
+// Starts the real program as a child process on a free port, for end-to-end tests: `bun main.ts`
+// by default, or the compiled executable (`exe: "binary"`) with the bare environment a service
+// manager gives it. Every server gets its own port (--port 0) and its own temp dir, so several
+// run side by side. EVSE_TEST_FROM_SOURCE=1 runs the source even where a test asks for the binary
+// (quicker while editing: no rebuild).
 //
 //   const srv = await startServer({ config: { disable_authentication: true } });
 //   const events = srv.events();               // Last-Event-ID: 0 by default: everything since start
@@ -9,6 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { bareEnv, binary } from "../binary-harness.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 
@@ -23,6 +27,8 @@ export interface StartOptions {
   /** Also wait until GET /api/v1/evses/1/vars/ready is true (scenarios.md §0.1; default false). */
   waitReady?: boolean;
   timeoutMs?: number;
+  /** "source" (default): bun main.ts; "binary": the compiled executable for this machine. */
+  exe?: "source" | "binary";
 }
 
 export interface SseMessage {
@@ -107,9 +113,11 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     writeFileSync(configPath, JSON.stringify(doc));
   }
 
-  const proc = Bun.spawn([process.execPath, join(ROOT, "main.ts"), "--port", "0", "--config", configPath, ...(options.args ?? [])], {
+  const fromBinary = options.exe === "binary" && !process.env.EVSE_TEST_FROM_SOURCE;
+  const program = fromBinary ? [await binary(process.arch === "arm64" ? "linux-arm64" : "linux-x64")] : [process.execPath, join(ROOT, "main.ts")];
+  const proc = Bun.spawn([...program, "--port", "0", "--config", configPath, ...(options.args ?? [])], {
     cwd: dir,
-    env: { ...process.env, EVSE_API_TOKEN: "", ...options.env },
+    env: { ...(fromBinary ? bareEnv(dir) : process.env), EVSE_API_TOKEN: "", ...options.env },
     stdout: "pipe",
     stderr: "pipe",
   });

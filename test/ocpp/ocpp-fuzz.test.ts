@@ -79,7 +79,7 @@ function frame(r: () => number, n: number): { text: string; expect: Expect } {
 test("10,000 random and malformed CSMS frames: correct CALLERRORs, no crash, no state change, charging unaffected", async () => {
   const csms = await startCsms();
   started.push(csms);
-  const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000, exe: "binary" });
   started.push(srv);
   await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
   await srv.post("/api/v1/evses/1/sim/car", { script: "sleep 1;iec_wait_pwr_ready;sleep 1;draw_power_regulated 16,3;sleep 36000" });

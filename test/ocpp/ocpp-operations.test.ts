@@ -19,7 +19,7 @@ afterAll(async () => {
 async function pair(keys: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<{ csms: Csms; srv: TestServer }> {
   const csms = await startCsms();
   cleanup.push(() => csms.stop());
-  const srv = await startServer({ config: ocppConfig(csms, keys, extra), waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config: ocppConfig(csms, keys, extra), waitReady: true, timeoutMs: 60_000, exe: "binary" });
   cleanup.push(() => {
     // What the charge point said about refused tokens and faults, to explain a failure.
     for (const line of srv.output) if (/no EVSE can take|Faulted|raised/.test(line)) process.stderr.write(`[server] ${line}\n`);
@@ -61,7 +61,7 @@ describe.concurrent("CSMS operations", () => {
       const csms = await startCsms();
       cleanup.push(() => csms.stop());
       const config = ocppConfig(csms, { HeartbeatInterval: 600 }, { storage: { path: join(dir, "s.sqlite") } });
-      let srv = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+      let srv = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
       cleanup.push(() => srv.stop());
       await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
 
@@ -87,7 +87,7 @@ describe.concurrent("CSMS operations", () => {
       expect((await srv.post("/api/v1/tokens", RFID("RFID0001"))).body.result).toBe("NoConnectorAvailable");
 
       await srv.stop();
-      srv = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+      srv = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
       cleanup.push(() => srv.stop());
       await csms.waitFor((e) => e.type === "connected" && e.seq > 0, 30_000);
       const boots = async () => (await csms.calls("BootNotification")).length;
@@ -223,7 +223,7 @@ describe.concurrent("CSMS operations", () => {
       expect((await srv.get("/api/v1/evses/1/sim")).body.pwm_duty_percent).toBeGreaterThan(20);
     }));
 
-  test("GetDiagnostics uploads an archive without secrets (PUT), UploadFailed when nobody listens; UpdateFirmware: 404 → DownloadFailed, tampered file → never installed", () =>
+  test("GetDiagnostics uploads an archive without secrets (PUT), UploadFailed when nobody listens; UpdateFirmware: 404 → DownloadFailed; updates not configured (no update.public_key) → InstallationFailed, never Installed", () =>
     slot(async () => {
       const uploads: { method: string; body: Uint8Array }[] = [];
       const files = new Map<string, Uint8Array>([
@@ -249,7 +249,7 @@ describe.concurrent("CSMS operations", () => {
       const csms = await startCsms(["--password", "diag-secret-key-0123"]);
       cleanup.push(() => csms.stop());
       const config = { ocpp: { central_system_url: csms.url, charge_point_id: "CP001", security_profile: 1, authorization_key: "diag-secret-key-0123", configuration: { MeterValueSampleInterval: 0 } } };
-      const srv = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+      const srv = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
       cleanup.push(() => srv.stop());
       await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
       expect(srv.output.join("\n")).not.toContain("diag-secret-key-0123");
@@ -274,6 +274,7 @@ describe.concurrent("CSMS operations", () => {
       const fw = (await csms.calls("FirmwareStatusNotification")).map((p) => p.status);
       expect(fw).toEqual(["Downloading", "DownloadFailed", "Downloading", "Downloaded", "Installing", "InstallationFailed"]);
       expect(fw).not.toContain("Installed");
+      expect(srv.output.join("\n")).toContain("firmware not installed: update_not_configured");
     }));
 
   test("Reset Soft: Accepted, the running transaction ends with SoftReset, the program restarts and boots again", () =>

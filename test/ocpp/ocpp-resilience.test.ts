@@ -22,7 +22,7 @@ async function csmsUp(): Promise<Csms> {
 }
 
 async function server(config: Record<string, unknown>): Promise<TestServer> {
-  const srv = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
   cleanup.push(() => srv.stop());
   return srv;
 }

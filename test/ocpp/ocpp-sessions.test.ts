@@ -16,7 +16,7 @@ afterAll(async () => {
 async function pair(keys: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   const csms = await startCsms();
   started.push(csms);
-  const srv = await startServer({ config: ocppConfig(csms, keys, extra), waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config: ocppConfig(csms, keys, extra), waitReady: true, timeoutMs: 60_000, exe: "binary" });
   started.push(srv);
   await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
   return { csms, srv };
@@ -170,7 +170,7 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     const csms = await startCsms();
     started.push(csms);
     await csms.answers({ BootNotification: { status: "Rejected", currentTime: new Date().toISOString(), interval: 2 } });
-    const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000 });
+    const srv = await startServer({ config: ocppConfig(csms), waitReady: true, timeoutMs: 60_000, exe: "binary" });
     started.push(srv);
     await csms.waitCall("BootNotification");
     for (let i = 0; i < 100 && (await srv.get("/api/v1/ocpp")).body.registration !== "Rejected"; i++) await Bun.sleep(100);

@@ -26,7 +26,7 @@ afterAll(async () => {
 async function pair(keys: Record<string, unknown> = {}) {
   const csms = await startCsms();
   started.push(csms);
-  const srv = await startServer({ config: ocppConfig(csms, keys), waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config: ocppConfig(csms, keys), waitReady: true, timeoutMs: 60_000, exe: "binary" });
   started.push(srv);
   await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
   return { csms, srv };
@@ -183,7 +183,7 @@ describe.concurrent("OCPP smart charging against a real CSMS", () => {
       started.push(csms);
       const dir = mkdtempSync(join(tmpdir(), "ocpp-sc-"));
       const config = { ...ocppConfig(csms), storage: { path: join(dir, "store.db") } };
-      const first = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+      const first = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
       started.push(first);
       await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 30_000);
       const cap = profile({ chargingProfileId: 11, chargingProfilePurpose: "ChargePointMaxProfile" }, [[0, 10]]);
@@ -191,7 +191,7 @@ describe.concurrent("OCPP smart charging against a real CSMS", () => {
       expect(await setProfile(csms, 0, cap)).toEqual({ status: "Accepted" });
       expect(await first.stop()).toBe(0);
 
-      const second = await startServer({ config, waitReady: true, timeoutMs: 60_000 });
+      const second = await startServer({ config, waitReady: true, timeoutMs: 60_000, exe: "binary" });
       started.push(second);
       for (let i = 0; i < 300 && (await csms.log()).filter((e) => e.type === "connected").length < 2; i++) await Bun.sleep(100);
       await second.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });

@@ -39,7 +39,7 @@ async function up(csmsArgs: string[], ocpp: Record<string, unknown>): Promise<{ 
   const csms = await startCsms(csmsArgs);
   cleanup.push(() => csms.stop());
   const url = `wss://127.0.0.1:${csms.port}/ocpp`;
-  const srv = await startServer({ config: { ocpp: { central_system_url: url, charge_point_id: "CP001", ...ocpp } }, waitReady: true, timeoutMs: 60_000 });
+  const srv = await startServer({ config: { ocpp: { central_system_url: url, charge_point_id: "CP001", ...ocpp } }, waitReady: true, timeoutMs: 60_000, exe: "binary" });
   cleanup.push(() => srv.stop());
   return { csms, srv };
 }
