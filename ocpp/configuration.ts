@@ -1,6 +1,6 @@
 // The charge point's OCPP configuration keys at run time (ocpp.md §7): a CSMS change is persisted
 // and wins over the config file's initial value, which wins over libocpp's default.
-import { canonicalKey, normalizeKeyValue, OCPP_KEYS, type Measurand } from "../core/config/index.ts";
+import { canonicalKey, keyValue, OCPP_KEYS, type Measurand } from "../core/config/index.ts";
 import type { GlobalKv } from "../store/index.ts";
 
 const PERSIST_PREFIX = "ocpp.config.";
@@ -53,14 +53,14 @@ export class OcppConfiguration {
     return { known, unknown };
   }
 
-  /** ChangeConfiguration: unknown key → NotSupported, read-only → Rejected, bad value → Rejected. */
+  /** ChangeConfiguration: unknown key → NotSupported, read-only → Rejected, bad or unsupported value → Rejected. */
   change(name: string, raw: string): ChangeStatus {
     const key = canonicalKey(name);
     if (key === null) return "NotSupported";
     const def = OCPP_KEYS[key]!;
     if (def.readonly) return "Rejected";
     const max = def.maxLengthKey ? this.int(def.maxLengthKey) : Infinity;
-    const result = normalizeKeyValue(def.kind, raw, max);
+    const result = keyValue(def, raw, max);
     if ("error" in result) return "Rejected";
     this.kv.set(PERSIST_PREFIX + key, result.value);
     for (const listener of this.listeners) listener(key, result.value);

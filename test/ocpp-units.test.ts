@@ -98,6 +98,11 @@ describe("configuration keys (ocpp.md §7)", () => {
     expect(c.change("GetConfigurationMaxKeys", "5")).toBe("Rejected");
     expect(c.change("LocalPreAuthorize", "maybe")).toBe("Rejected");
     expect(c.change("LocalPreAuthorize", "TRUE")).toBe("Accepted");
+    // One behaviour in the kernel: the transaction always ends and the connector unlocks on unplug.
+    expect(c.change("StopTransactionOnEVSideDisconnect", "false")).toBe("Rejected");
+    expect(c.change("UnlockConnectorOnEVSideDisconnect", "false")).toBe("Rejected");
+    expect(c.change("StopTransactionOnEVSideDisconnect", "true")).toBe("Accepted");
+    expect(c.get("StopTransactionOnEVSideDisconnect")).toBe("true");
     expect(c.bool("LocalPreAuthorize")).toBe(true);
     expect(c.change("WebsocketPingInterval", "20")).toBe("Accepted");
     expect(c.int("WebSocketPingInterval")).toBe(20);
@@ -238,6 +243,8 @@ describe("configuration file: ocpp.* and auth.* (ocpp.md §1)", () => {
     expect(refused({ ocpp: { ...base, configuration: { MeterValueSampleInterval: -1 } } })).toBe("ocpp.configuration.MeterValueSampleInterval");
     expect(refused({ ocpp: { ...base, configuration: { NoSuchKey: 1 } } })).toBe("ocpp.configuration.NoSuchKey");
     expect(refused({ ocpp: { ...base, configuration: { NumberOfConnectors: 2 } } })).toBe("ocpp.configuration.NumberOfConnectors");
+    expect(refused({ ocpp: { ...base, configuration: { StopTransactionOnEVSideDisconnect: false } } })).toBe("ocpp.configuration.StopTransactionOnEVSideDisconnect");
+    expect(refused({ ocpp: { ...base, configuration: { UnlockConnectorOnEVSideDisconnect: true } } })).toBeNull();
     expect(refused({ ocpp: { central_system_url: "ws://h/ocpp" } })).toBe("ocpp.charge_point_id");
     expect(refused({ ocpp: { ...base, central_system_url: "http://h/ocpp" } })).toBe("ocpp.central_system_url");
     expect(refused({ ocpp: { ...base, security_profile: 2 } })).toBe("ocpp.central_system_url");

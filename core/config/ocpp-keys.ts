@@ -15,6 +15,9 @@ export interface KeyDefinition {
   computed?: true;
   /** For measurand lists: the key holding the maximum number of items. */
   maxLengthKey?: string;
+  /** Writable as the standard says, but the kernel has one behaviour: only this value is accepted
+   *  (libocpp refuses the others the same way), so a CSMS is never told a setting took effect that did not. */
+  fixed?: true;
 }
 
 /** ocpp.md §6. */
@@ -60,7 +63,8 @@ export const OCPP_KEYS: Record<string, KeyDefinition> = {
   MinimumStatusDuration: rw("int", "0"),
   NumberOfConnectors: ro("int", "1", { computed: true }),
   ResetRetries: rw("int", "1"),
-  StopTransactionOnEVSideDisconnect: rw("bool", "true"),
+  // The kernel always ends the transaction and unlocks when the EV unplugs (behavior.md).
+  StopTransactionOnEVSideDisconnect: rw("bool", "true", { fixed: true }),
   StopTransactionOnInvalidId: rw("bool", "true"),
   StopTxnAlignedData: rw("measurands", "", { maxLengthKey: "StopTxnAlignedDataMaxLength" }),
   StopTxnAlignedDataMaxLength: ro("int", "10"),
@@ -70,7 +74,7 @@ export const OCPP_KEYS: Record<string, KeyDefinition> = {
   SupportedFeatureProfilesMaxLength: ro("int", "6"),
   TransactionMessageAttempts: rw("int", "3"),
   TransactionMessageRetryInterval: rw("int", "10"),
-  UnlockConnectorOnEVSideDisconnect: rw("bool", "true"),
+  UnlockConnectorOnEVSideDisconnect: rw("bool", "true", { fixed: true }),
   WebSocketPingInterval: rw("int", "0"),
   // LocalAuthListManagement
   LocalAuthListEnabled: rw("bool", "true"),
@@ -94,8 +98,16 @@ export const canonicalKey = (name: string): string | null => {
   return key in OCPP_KEYS ? key : null;
 };
 
+/** The wire form of `raw` for key `def` (config file or ChangeConfiguration), or a reason it is not
+ *  acceptable. `maxItems` bounds lists. */
+export function keyValue(def: KeyDefinition, raw: string, maxItems = Infinity): { value: string } | { error: string } {
+  const result = normalizeKeyValue(def.kind, raw, maxItems);
+  if ("value" in result && def.fixed && result.value !== def.default) return { error: `only ${def.default} is supported: this charger has no other behaviour` };
+  return result;
+}
+
 /** The wire form of `raw` for key kind `kind`, or a reason it is not acceptable. `maxItems` bounds lists. */
-export function normalizeKeyValue(kind: KeyKind, raw: string, maxItems = Infinity): { value: string } | { error: string } {
+function normalizeKeyValue(kind: KeyKind, raw: string, maxItems = Infinity): { value: string } | { error: string } {
   const text = raw.trim();
   switch (kind) {
     case "bool": {

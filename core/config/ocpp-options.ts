@@ -2,7 +2,7 @@
 // `ocpp.central_system_url` no OCPP connection is made.
 import * as v from "valibot";
 import { dateTime, int } from "../types/schema-helpers.ts";
-import { canonicalKey, normalizeKeyValue, OCPP_KEYS } from "./ocpp-keys.ts";
+import { canonicalKey, keyValue, OCPP_KEYS } from "./ocpp-keys.ts";
 
 const scalar = v.union([v.string(), v.number(), v.boolean()], "must be a string, a number or true/false");
 
@@ -24,7 +24,7 @@ const ConfigurationSchema = v.pipe(
         continue;
       }
       const max = def.maxLengthKey ? Number(OCPP_KEYS[def.maxLengthKey]!.default) : Infinity;
-      const result = normalizeKeyValue(def.kind, String(raw), max);
+      const result = keyValue(def, String(raw), max);
       if ("error" in result) addIssue({ message: result.error, path: [...path] as never });
       else out[key] = result.value;
     }

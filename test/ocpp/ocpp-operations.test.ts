@@ -79,6 +79,7 @@ describe.concurrent("CSMS operations", () => {
       expect((await csms.call("ChangeConfiguration", { key: "NumberOfConnectors", value: "3" })).result).toEqual({ status: "Rejected" });
       expect((await csms.call("ChangeConfiguration", { key: "MeterValueSampleInterval", value: "soon" })).result).toEqual({ status: "Rejected" });
       expect((await csms.call("ChangeConfiguration", { key: "MeterValuesSampledData", value: "Energy.Active.Import.Register,Bogus" })).result).toEqual({ status: "Rejected" });
+      expect((await csms.call("ChangeConfiguration", { key: "StopTransactionOnEVSideDisconnect", value: "false" })).result).toEqual({ status: "Rejected" });
       expect((await csms.call("ChangeConfiguration", { key: "ConnectionTimeOut", value: "45" })).result).toEqual({ status: "Accepted" });
 
       expect((await csms.call("ChangeAvailability", { connectorId: 2, type: "Inoperative" })).result).toEqual({ status: "Rejected" });
