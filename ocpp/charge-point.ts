@@ -18,6 +18,7 @@ import { ConnectorStatus, type ChargePointStatus } from "./connector-status.ts";
 import { clip50, ocppErrorCode, type ChargePointErrorCode } from "./error-codes.ts";
 import { meterStart, sampledValues, type MeterValue, type ReadingContext } from "./meter-values.ts";
 import { ReservationBook } from "./reservations.ts";
+import { StatusStability } from "./status-stability.ts";
 import type { SmartChargingAdapter } from "./smart-charging-adapter.ts";
 import { TransactionQueue } from "./transaction-queue.ts";
 
@@ -82,6 +83,7 @@ export class ChargePoint implements OcppAuthority {
   private alignedTimer: ReturnType<typeof setTimeout> | null = null;
   private faultTimer: ReturnType<typeof setInterval> | null = null;
   private readonly sent = new Map<number, string>();
+  private readonly stability: StatusStability;
 
   private readonly acceptedListeners: (() => void)[] = [];
   private readonly logRing: string[] = [];
@@ -98,6 +100,7 @@ export class ChargePoint implements OcppAuthority {
     } };
     this.deps = deps;
     this.config = new OcppConfiguration(deps.store.kv, deps.options.configuration, evseCount);
+    this.stability = new StatusStability(() => this.config.int("MinimumStatusDuration") * 1000, deps.now, (connector) => this.sendStatus(connector));
     this.localList = new LocalList(deps.store.kv);
     this.cache = new AuthCache(deps.store.kv);
     this.connection = new CsmsConnection(
@@ -147,6 +150,7 @@ export class ChargePoint implements OcppAuthority {
   async stop(): Promise<void> {
     for (const t of [this.bootTimer, this.alignedTimer]) if (t) clearTimeout(t);
     for (const t of [this.heartbeatTimer, this.faultTimer]) if (t) clearInterval(t);
+    this.stability.stop();
     for (const e of this.evses) if (e.sampleTimer) clearInterval(e.sampleTimer);
     this.reservations.clear();
     this.queue.stop();
@@ -274,12 +278,18 @@ export class ChargePoint implements OcppAuthority {
     return { status: e.status.stored, errorCode: "NoError" };
   }
 
-  /** StatusNotification for a connector when it differs from the last one sent (or `force`). */
+  /** StatusNotification for a connector when it differs from the last one sent (or `force`), once
+   *  it has been stable for MinimumStatusDuration (status-stability.ts). */
   sendStatus(connector: number, force = false): void {
     if (!this.online()) return;
     const s = this.effectiveStatus(connector);
     const key = `${s.status}|${s.errorCode}|${s.vendorErrorCode ?? ""}`;
-    if (!force && this.sent.get(connector) === key) return;
+    if (!force && this.sent.get(connector) === key) {
+      this.stability.cancel(connector);
+      return;
+    }
+    const since = this.stability.ready(connector, key, force);
+    if (since === null) return;
     this.sent.set(connector, key);
     const req = {
       connectorId: connector,
@@ -287,7 +297,7 @@ export class ChargePoint implements OcppAuthority {
       errorCode: s.errorCode,
       ...(s.info ? { info: clip50(s.info) } : {}),
       ...(s.vendorErrorCode ? { vendorErrorCode: clip50(s.vendorErrorCode) } : {}),
-      timestamp: new Date(this.deps.now()).toISOString(),
+      timestamp: new Date(since).toISOString(),
     };
     void this.connection.call("StatusNotification", req).catch((err) => {
       this.sent.delete(connector);

@@ -12,8 +12,10 @@ import { OcppConfiguration } from "../ocpp/configuration.ts";
 import { ConnectorStatus } from "../ocpp/connector-status.ts";
 import { ocppErrorCode } from "../ocpp/error-codes.ts";
 import { sampledValues } from "../ocpp/meter-values.ts";
+import { StatusStability } from "../ocpp/status-stability.ts";
 import { TransactionQueue } from "../ocpp/transaction-queue.ts";
 import { openStore } from "../store/index.ts";
+import { until } from "./helpers/until.ts";
 
 const ev = (event: string, extra: Partial<SessionEvent> = {}): SessionEvent => ({ uuid: "u", event, timestamp: "2026-01-01T00:00:00.000Z", ...extra }) as SessionEvent;
 const meter = { timestamp: "2026-01-01T00:00:00.000Z", energy_Wh_import: { total: 0 } };
@@ -313,5 +315,36 @@ describe("token front end (ocpp.md §2.2, §2.3)", () => {
     expect((await first).result).toBe("NoConnectorAvailable"); // reserved for OWNER
     expect((await front.present(rfid("KID"))).result).toBe("Authorized");
     expect(calls.at(-1)!.args.validation_result).toEqual({ authorization_status: "Accepted", parent_id_token: { value: "FAMILY", type: "Central" }, reservation_id: 42 });
+  });
+});
+
+describe("MinimumStatusDuration (status-stability.ts)", () => {
+  test("0 reports at once; otherwise a status is held until stable, each change restarts the wait, a full report is never held", async () => {
+    let minimumMs = 0;
+    const rechecks: number[] = [];
+    const s = new StatusStability(() => minimumMs, Date.now, (c) => rechecks.push(c));
+    const t0 = Date.now();
+    expect(s.ready(1, "Preparing", false)).toBeGreaterThanOrEqual(t0);
+
+    minimumMs = 150;
+    expect(s.ready(1, "Charging", false)).toBeNull();
+    await Bun.sleep(40);
+    const changedAt = Date.now();
+    expect(s.ready(1, "SuspendedEV", false)).toBeNull(); // restarts the wait
+    expect(s.ready(2, "Finishing", false)).toBeNull();
+    s.cancel(2); // connector 2 went back to what was sent: nothing to report
+    await until("the held status rechecked", async () => rechecks.length, (n) => n === 1, 2000, 10);
+    expect(rechecks).toEqual([1]);
+    // Stable long enough now: sent, stamped with the time the status began.
+    const stamp = s.ready(1, "SuspendedEV", false)!;
+    expect(stamp).toBeGreaterThanOrEqual(changedAt - 5);
+    expect(stamp).toBeLessThanOrEqual(changedAt + 5);
+    expect(Date.now() - stamp).toBeGreaterThanOrEqual(140);
+    // A full report goes out at once, stamped now.
+    const before = Date.now();
+    expect(s.ready(1, "Charging", true)).toBeGreaterThanOrEqual(before);
+    await Bun.sleep(200);
+    expect(rechecks).toEqual([1]);
+    s.stop();
   });
 });

@@ -54,6 +54,21 @@ describe.concurrent("OCPP sessions against a real CSMS", () => {
     await noSchemaFailures(csms);
   }));
 
+  test("MinimumStatusDuration 4: a status that does not last 4 s (Finishing on unplug) is never sent, the one after it is", () => slot(async () => {
+    const { csms, srv } = await pair({ MinimumStatusDuration: 4 });
+    await srv.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });
+    await srv.post("/api/v1/tokens", RFID("RFID0001"));
+    await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Charging", 30_000);
+    const unplugged = Date.now();
+    await srv.post("/api/v1/evses/1/sim/car", { script: "unplug", replace: true });
+    await csms.waitCall("StopTransaction");
+    const available = await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available" && Date.parse(p.timestamp) >= unplugged - 1000, 30_000);
+    expect(Date.now() - unplugged).toBeGreaterThanOrEqual(3500);
+    expect(Date.parse(available.timestamp)).toBeLessThan(Date.now() - 3000); // stamped when it began
+    expect(await statuses(csms)).not.toContain("Finishing");
+    await noSchemaFailures(csms);
+  }));
+
   test("plug-first RFID session: Preparing, Authorize, StartTransaction, Charging, stop by the same token, StopTransaction with both signed values", () => slot(async () => {
     const { csms, srv } = await pair();
     await srv.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });
