@@ -159,7 +159,7 @@ export class SmartChargingAdapter {
     // "no limit" [D-O 8] is sent (as the largest grant) rather than left to expire.
     if (limit.currentA === null && limit.phases === null && !this.limited.has(connectorId)) return;
     this.limited.add(connectorId);
-    const forecast = this.sc.composite(connectorId, FORECAST_S, "A", true);
+    const forecast = this.sc.composite(connectorId, FORECAST_S, "A");
     const enforced = toEnforcedLimits(`evse_manager_${connectorId}`, limit, forecast);
     this.deps
       .enforceLimits(connectorId, enforced)

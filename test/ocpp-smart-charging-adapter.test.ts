@@ -122,9 +122,9 @@ describe("smart charging adapter", () => {
     expect(adapter.setForRemoteStart(1, { ...tx, chargingProfilePurpose: "TxDefaultProfile" })).toBe("Rejected");
     expect(sent).toEqual([]);
     expect(adapter.setForRemoteStart(1, tx)).toBe("Accepted");
-    // In the kernel ahead of the token: the session's first PWM offer is at 8 A.
+    // In the kernel ahead of the token: the session's first PWM offer is at 8 A, and the composite says so.
     expect(sent.map((s) => [s.connector, amps(s)])).toEqual([[1, 8]]);
-    expect(adapter.getCompositeSchedule({ connectorId: 1, duration: 60 })).toMatchObject({ chargingSchedule: { chargingSchedulePeriod: [{ startPeriod: 0, limit: 32 }] } });
+    expect(adapter.getCompositeSchedule({ connectorId: 1, duration: 60 })).toMatchObject({ chargingSchedule: { chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] } });
     transactions.set(1, { id: -1, startedAt: Date.now() });
     adapter.transactionStarted(1);
     expect(sent.map((s) => [s.connector, amps(s)])).toEqual([[1, 8], [1, 8]]);
@@ -135,6 +135,14 @@ describe("smart charging adapter", () => {
     transactions.delete(1);
     adapter.transactionEnded(1);
     expect(sent.map(amps)).toEqual([8, 8, 8, NO_LIMIT_A]);
+  });
+
+  test("ClearChargingProfile of a held RemoteStart profile lifts its limit at once", () => {
+    const { adapter, sent } = rig();
+    const tx = profile({ chargingProfileId: 12, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative" }, [[0, 8]]);
+    expect(adapter.setForRemoteStart(1, tx)).toBe("Accepted");
+    expect(adapter.clear({ id: 12 })).toBe("Accepted");
+    expect(sent.map(amps)).toEqual([8, NO_LIMIT_A]);
   });
 
   test("a RemoteStart that did not lead to an authorization drops its profile and its limit", () => {

@@ -522,7 +522,7 @@ describe("transactions", () => {
     expect(sc.limitNow(1).currentA).toBeNull();
   });
 
-  test("RemoteStart's TxProfile is accepted before the transaction, limits the connector from then on (not in the composite), is installed at the start and bound to the transactionId [D-O 6]", () => {
+  test("RemoteStart's TxProfile is accepted before the transaction, limits the connector from then on (also in the composite), is installed at the start and bound to the transactionId [D-O 6]", () => {
     const { sc, txs, clock } = rig();
     const relative = profile({
       chargingProfilePurpose: "TxProfile",
@@ -533,12 +533,12 @@ describe("transactions", () => {
     expect(sc.set(0, profile({ chargingProfileId: 50, periods: [[0, 20]] }))).toBe("Accepted");
     expect(sc.setForRemoteStart(1, { ...relative, chargingProfilePurpose: "TxDefaultProfile" })).toBe("Rejected");
     expect(sc.setForRemoteStart(1, relative)).toBe("Accepted");
-    // Held: the kernel gets its first period ahead of the token, so the first PWM offer carries it;
-    // GetCompositeSchedule still shows only what is installed.
+    // Held: the kernel gets its first period ahead of the token, so the first PWM offer carries it,
+    // and GetCompositeSchedule shows what is applied (the Relative schedule runs from now).
     expect(sc.limitNow(1).currentA).toBe(6);
     expect(sc.limitNow(2).currentA).toBe(20);
-    expect(sc.composite(1, 60)!.chargingSchedulePeriod[0]!.limit).toBe(20);
-    expect(sc.composite(1, 60, "A", true)!.chargingSchedulePeriod[0]!.limit).toBe(6);
+    expect(sc.composite(1, 900)!.chargingSchedulePeriod.map((p) => [p.startPeriod, p.limit])).toEqual([[0, 6], [600, 12]]);
+    expect(sc.composite(2, 60)!.chargingSchedulePeriod[0]!.limit).toBe(20);
     expect(sc.installed().map((p) => p.csChargingProfiles.chargingProfileId)).toEqual([50]);
     clock.t = T0 + 5 * MIN;
     expect(sc.limitNow(1).currentA).toBe(6); // a Relative schedule waits for its transaction's start
@@ -554,6 +554,19 @@ describe("transactions", () => {
     expect(sc.limitNow(1).currentA).toBe(6);
     txs.set(1, { id: 78, startedAt: clock.t });
     expect(sc.limitNow(1).currentA).toBe(20); // bound: not the next transaction's
+  });
+
+  test("ClearChargingProfile clears a held RemoteStart profile by id or by its criteria", () => {
+    const { sc } = rig();
+    const held = profile({ chargingProfileId: 31, chargingProfilePurpose: "TxProfile", periods: [[0, 6]] });
+    sc.setForRemoteStart(1, held);
+    expect(sc.clear({ id: 32 })).toBe("Unknown");
+    expect(sc.clear({ id: 31 })).toBe("Accepted");
+    expect(sc.limitNow(1).currentA).toBeNull();
+    sc.setForRemoteStart(2, { ...held, stackLevel: 4 });
+    expect(sc.clear({ connectorId: 1, chargingProfilePurpose: "TxProfile" })).toBe("Unknown");
+    expect(sc.clear({ connectorId: 2, stackLevel: 4 })).toBe("Accepted");
+    expect(sc.limitNow(2).currentA).toBeNull();
   });
 
   test("a RemoteStart profile whose transaction never starts is dropped", () => {

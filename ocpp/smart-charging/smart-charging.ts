@@ -63,8 +63,9 @@ export class SmartCharging {
 
   /** RemoteStartTransaction.req `chargingProfile`: must be a TxProfile; kept until
    *  `transactionStarted(connectorId)` installs it, dropped by `transactionEnded` [D-O 6]. While held
-   *  it counts in `limitNow` already (not in GetCompositeSchedule), so the limit is in the kernel
-   *  before the session's first PWM offer. */
+   *  it counts in `limitNow` and in the composite schedule already (a Relative one as if its
+   *  transaction started now, as libocpp shows it), so the limit is in the kernel before the
+   *  session's first PWM offer and GetCompositeSchedule answers what is applied. */
   setForRemoteStart(connectorId: number, profile: ChargingProfile): ChargingProfileStatus {
     if (profile.chargingProfilePurpose !== "TxProfile") {
       this.lastRejection = "a RemoteStartTransaction chargingProfile must be a TxProfile";
@@ -114,7 +115,8 @@ export class SmartCharging {
   }
 
   /** ClearChargingProfile.req: no criteria clears all; `id` alone decides when given; otherwise every
-   *  given criterion must match (connectorId = the connector the profile was set on). */
+   *  given criterion must match (connectorId = the connector the profile was set on). A RemoteStart
+   *  profile still held is in force too, so it is cleared like an installed one. */
   clear(criteria: ClearChargingProfileCriteria): ClearChargingProfileStatus {
     const { id, connectorId, chargingProfilePurpose, stackLevel } = criteria;
     const matches = (p: InstalledProfile): boolean => {
@@ -126,9 +128,15 @@ export class SmartCharging {
         (stackLevel === undefined || cp.stackLevel === stackLevel)
       );
     };
+    let heldCleared = false;
+    for (const [connector, held] of [...this.pending]) {
+      if (!matches({ connectorId: connector, csChargingProfiles: held })) continue;
+      this.pending.delete(connector);
+      heldCleared = true;
+    }
     const kept = this.profiles.filter((p) => !matches(p));
     const all = id === undefined && connectorId === undefined && chargingProfilePurpose === undefined && stackLevel === undefined;
-    if (kept.length === this.profiles.length) return all ? "Accepted" : "Unknown";
+    if (kept.length === this.profiles.length) return all || heldCleared ? "Accepted" : "Unknown";
     this.profiles = kept;
     this.persist();
     return "Accepted";
@@ -151,15 +159,15 @@ export class SmartCharging {
   }
 
   /** The composite schedule from now for `durationS` seconds, null for an unknown connector or a
-   *  unit not allowed. Connector 0: the ChargePointMaxProfiles alone. `withHeld`: a RemoteStart
-   *  profile held for the connector counts as if its transaction started now (the kernel's forecast). */
-  composite(connectorId: number, durationS: number, unit?: ChargingRateUnitType, withHeld = false): ChargingSchedule | null {
+   *  unit not allowed. Connector 0: the ChargePointMaxProfiles alone. A RemoteStart profile held for
+   *  the connector counts as if its transaction started now. */
+  composite(connectorId: number, durationS: number, unit?: ChargingRateUnitType): ChargingSchedule | null {
     const { config } = this.deps;
     if (!Number.isInteger(connectorId) || connectorId < 0 || connectorId > config.connectors) return null;
     if (unit !== undefined && !config.allowedUnits.includes(unit)) return null;
     const from = floorSeconds(this.deps.now());
     const seconds = Math.max(0, Math.min(Math.floor(durationS), MAX_COMPOSITE_DURATION_S));
-    const entries = this.entries(connectorId, from, from + seconds * 1000, false, withHeld);
+    const entries = this.entries(connectorId, from, from + seconds * 1000, false);
     return compositeSchedule(entries, {
       from,
       durationS: seconds,
@@ -174,7 +182,7 @@ export class SmartCharging {
    *  the token, so charging begins at it [D-O 6]. */
   limitNow(connectorId: number): LimitNow {
     const now = this.deps.now();
-    const level = levelAt(this.entries(connectorId, now, now, true, true), now);
+    const level = levelAt(this.entries(connectorId, now, now, true), now);
     const phases = level?.numberPhases;
     return {
       currentA: level === null ? null : floorTenth(level.limitA),
@@ -188,7 +196,7 @@ export class SmartCharging {
   nextBoundary(connectorId: number): number {
     const now = this.deps.now();
     const horizon = now + REFRESH_MS;
-    return boundaries(this.entries(connectorId, now, horizon, true, true), now, horizon)[0] ?? horizon;
+    return boundaries(this.entries(connectorId, now, horizon, true), now, horizon)[0] ?? horizon;
   }
 
   private install(connectorId: number, input: ChargingProfile, forRemoteStart: boolean): ChargingProfileStatus {
@@ -287,10 +295,10 @@ export class SmartCharging {
     return out;
   }
 
-  private entries(connectorId: number, from: number, to: number, relativeWithoutSessionFrozen: boolean, withHeld: boolean): PeriodEntry[] {
+  private entries(connectorId: number, from: number, to: number, relativeWithoutSessionFrozen: boolean): PeriodEntry[] {
     const tx = connectorId > 0 ? this.deps.transactionOf(connectorId) : null;
     const options = { from, to, sessionStart: tx?.startedAt ?? null, voltage: this.voltage, relativeWithoutSessionFrozen };
-    const held = withHeld && connectorId > 0 ? this.pending.get(connectorId) : undefined;
+    const held = connectorId > 0 ? this.pending.get(connectorId) : undefined;
     const profiles = held === undefined ? this.applicable(connectorId) : [...this.applicable(connectorId), held];
     return profiles.flatMap((p) => expandProfile(p, options));
   }

@@ -158,16 +158,17 @@ describe.concurrent("OCPP smart charging against a real CSMS", () => {
       await noSchemaFailures(csms);
     }));
 
-  test("RemoteStartTransaction chargingProfile: held until that transaction starts, then applied [D-O 6]; a TxDefaultProfile there is Rejected", () =>
+  test("RemoteStartTransaction chargingProfile: in force and in the composite schedule from the RemoteStart, installed when that transaction starts [D-O 6]; a TxDefaultProfile there is Rejected", () =>
     slot(async () => {
       const { csms, srv } = await pair();
       const wrong = profile({ chargingProfileId: 9 }, [[0, 8]]);
       expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "REMOTE1", chargingProfile: wrong })).result).toEqual({ status: "Rejected" });
       const tx = profile({ chargingProfileId: 9, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative" }, [[0, 8]], { startSchedule: undefined });
       expect((await csms.call("RemoteStartTransaction", { connectorId: 1, idTag: "REMOTE1", chargingProfile: tx })).result).toEqual({ status: "Accepted" });
-      // Not in force before the transaction: nothing to compose on connector 1 but the rated current.
+      // Held, and already what the kernel enforces: shown in the composite as libocpp does (a Relative
+      // schedule without its transaction runs from now).
       const before = (await csms.call("GetCompositeSchedule", { connectorId: 1, duration: 60 })).result;
-      expect(before.chargingSchedule.chargingSchedulePeriod).toEqual([{ startPeriod: 0, limit: 32, numberPhases: 3 }]);
+      expect(before.chargingSchedule.chargingSchedulePeriod).toEqual([{ startPeriod: 0, limit: 8, numberPhases: 3 }]);
       await srv.post("/api/v1/evses/1/sim/car", { script: PLUG_CHARGE });
       await csms.waitCall("StartTransaction", (p) => p.idTag === "REMOTE1");
       await csms.waitCall("StatusNotification", (p) => p.status === "Charging");
