@@ -1,6 +1,8 @@
 // The Hono app: metrics, log, auth and cross-site middleware, then the route table
 // (route-table.ts) with its 405 answers. One onError renders every refusal.
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { HonoBase } from "hono/hono-base";
+import { TrieRouter } from "hono/router/trie-router";
 import { routePath } from "hono/route";
 import { bearerAuth, tokenCheck } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
@@ -11,7 +13,9 @@ import { mountRoutes } from "./route.ts";
 import { ROUTES } from "./route-table.ts";
 
 export function createApp(ctx: ApiContext): Hono {
-  const app = new Hono();
+  // Hono's default router compiles one regular expression for all routes on the first request:
+  // without the JIT that took some 20 ms of the first /healthz. The trie router has no such step.
+  const app: Hono = new HonoBase({ router: new TrieRouter() });
 
   app.use("*", async (c, next) => {
     const t0 = performance.now();
