@@ -4,9 +4,16 @@
 // (rt-worker/transport/hid-addon.ts), version and git commit baked in. Next to each binary a
 // zstd-compressed copy, and dist/SHA256SUMS over all of them (`sha256sum -c SHA256SUMS`).
 //
+// The bytecode is laid out by bytecode.order (profile-guided: the functions a start of the charger
+// runs come first, so the binary reads and keeps less of itself; README, "Measured figures"). The
+// profile holds function hashes, not code, and still applies after code changes; record it anew
+// with --record-order when many functions have changed.
+//
 //   bun build.ts [--target linux-x64|linux-arm64]... [--outdir DIR] [--no-compress]
+//   bun build.ts --record-order      rewrites bytecode.order from one start of the linux-x64 binary
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs as parseFlags } from "node:util";
 import pkg from "./package.json" with { type: "json" };
@@ -21,6 +28,8 @@ const ROOT = import.meta.dir;
 /** The binary starts at the first; launch.ts loads main.ts or update/cli.ts by entry name, the
  *  threads are spawned by their path from the project root (rt-worker/thread-entry.ts). */
 const ENTRYPOINTS = ["launch.ts", "main.ts", "update/cli.ts", "rt-worker/worker.ts", "sim/board/thread.ts"];
+/** The bytecode layout profile (see the top of this file). */
+export const BYTECODE_ORDER = join(ROOT, "bytecode.order");
 
 export interface BuildInfo {
   version: string;
@@ -63,6 +72,7 @@ export async function compile(target: TargetName, outfile: string, info: BuildIn
       // A gateway's working directory is nobody's business: no .env or bunfig.toml from it.
       autoloadDotenv: false,
       autoloadBunfig: false,
+      bytecodeOrder: existsSync(BYTECODE_ORDER) && BYTECODE_ORDER,
     },
     minify: { whitespace: true, syntax: true, identifiers: false },
     bytecode: true,
@@ -77,6 +87,49 @@ export async function compile(target: TargetName, outfile: string, info: BuildIn
     throw new Error(`build of ${target} failed:\n${result.logs.map((l) => String(l)).join("\n")}`);
   }
   chmodSync(outfile, 0o755);
+}
+
+/**
+ * Records bytecode.order: the linux-x64 binary (built without a profile) runs as a gateway starts
+ * it, from an empty directory with a bare environment and a simulated board, until /healthz
+ * answers 200; then the requests a dashboard and an integration make first, 3 s idle, SIGTERM.
+ * The main thread and the board threads are recorded (the runtime writes the profile at exit).
+ */
+async function recordOrder(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "evse-order-"));
+  try {
+    const exe = join(dir, "evse-manager");
+    const old = existsSync(BYTECODE_ORDER);
+    if (old) renameSync(BYTECODE_ORDER, `${BYTECODE_ORDER}.old`);
+    try {
+      await compile("linux-x64", exe, buildInfo());
+    } finally {
+      if (old) renameSync(`${BYTECODE_ORDER}.old`, BYTECODE_ORDER);
+    }
+    const port = 19_700 + Math.floor(Math.random() * 200);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ api: { port } }));
+    const out = join(dir, "recorded.order");
+    const proc = Bun.spawn([exe, "--config", "config.json"], {
+      cwd: dir,
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: dir, BUN_BYTECODE_ORDER_OUT: out },
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const end = Date.now() + 20_000;
+    while ((await fetch(`${base}/healthz`).catch(() => null))?.status !== 200) {
+      if (Date.now() > end) throw new Error("build.ts --record-order: the binary did not become healthy in 20 s");
+      await Bun.sleep(20);
+    }
+    await Bun.sleep(3000);
+    proc.kill("SIGTERM");
+    await proc.exited;
+    writeFileSync(BYTECODE_ORDER, readFileSync(out));
+    chmodSync(BYTECODE_ORDER, 0o644);
+    process.stdout.write(`bytecode.order: ${readFileSync(out, "utf8").split("\n").length - 1} lines\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function sha256(file: string): string {
@@ -109,7 +162,9 @@ function parseArgs(argv: string[]): { targets: TargetName[]; outdir: string; com
   };
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv[2] === "--record-order") {
+  await recordOrder();
+} else if (import.meta.main) {
   const { targets, outdir, compress } = parseArgs(process.argv.slice(2));
   mkdirSync(outdir, { recursive: true });
   const info = buildInfo();

@@ -10,6 +10,9 @@
 // setting it in the service's environment (docs/integrators.md) saves the re-execution.
 import { INTERPRETER_ENV } from "./engine.ts";
 import { prespawnFirstBoard } from "./rt-worker/prespawn.ts";
+import { startupMark, startupTraceEnv } from "./startup-trace.ts";
+
+startupMark("launch");
 
 const COMPILED = import.meta.url.includes("$bunfs");
 
@@ -31,8 +34,9 @@ async function canReexecute(): Promise<boolean> {
 }
 
 if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && (await canReexecute())) {
+  startupMark("re-executing");
   // Same pid, same open files: a supervisor or systemd sees one process throughout.
-  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, BUN_JSC_useJIT: "0" });
+  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, ...startupTraceEnv(), BUN_JSC_useJIT: "0" });
 }
 
 /** `supervise` and `sign-update` run from their own entry point: the supervisor stays beside the
@@ -52,4 +56,5 @@ if (COMPILED) prespawnFirstBoard();
 // A computed name keeps the bundler from inlining main.ts here: in the binary it is the entry
 // point "main.js", beside this one.
 const program = COMPILED ? "./main.js" : "./main.ts";
+startupMark("prespawned, loading main");
 await import(program);

@@ -17,6 +17,9 @@ import type { Powermeter, SessionEvent } from "./core/types/index.ts";
 import type { BoardHandle } from "./rt-worker/board-handle.ts";
 import type { MqttBridge } from "./mqtt/index.ts";
 import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
+import { startupMark } from "./startup-trace.ts";
+
+startupMark("main.ts evaluated");
 
 const VERSION: string = pkg.version;
 /** The git commit, baked in by build.ts; run from source there is none. */
@@ -49,6 +52,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     import("./store/index.ts"),
     import("./sim/board/index.ts"),
   ]);
+  startupMark("board and store modules loaded");
   // The simulated boards' one thread: the one launch.ts prespawned, if any.
   const simulator = config.board === "sim" ? simulatedBoards(() => adoptOrSpawn("sim-board", 0)) : undefined;
   const logger = createLogger(config.log_format);
@@ -62,6 +66,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     if (err instanceof StoreError && err.kind === "in_use") refuse(`${err.message}; not started, nothing changed`);
     throw err;
   }
+  startupMark("store open");
   const boot = config.evses.map((evseConfig, k) => {
     const index = k + 1;
     const keepPlug = config.board === "sim" && evseConfig.sim.keep_plug_state_across_restart;
@@ -86,8 +91,9 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   // Tokens (POST /api/v1/tokens) and, with ocpp.central_system_url, the OCPP charge point (ocpp/),
   // loaded while the board threads boot: the OCPP library takes a while to load.
   let resetRequested: ((kind: "Soft" | "Hard") => void) | null = null;
-  const frontEndReady = import("./ocpp/index.ts").then(({ ChargingFrontEnd }) =>
-    ChargingFrontEnd.create({
+  const frontEndReady = import("./ocpp/index.ts").then(({ ChargingFrontEnd }) => {
+    startupMark("ocpp module loaded");
+    return ChargingFrontEnd.create({
       ocpp: config.ocpp,
       auth: config.auth,
       store: store.ocpp,
@@ -98,8 +104,8 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
       restart: (kind) => resetRequested?.(kind),
       ratedCurrentA: Math.max(...config.evses.map((e) => e.max_current_import_A)),
       diagnosticsConfig: () => ({ ...config, api: { ...config.api, token: config.api.token ? "(set)" : undefined }, ocpp: { ...config.ocpp, authorization_key: config.ocpp.authorization_key ? "(set)" : "" } }),
-    }),
-  );
+    });
+  });
   frontEndReady.catch(() => {}); // awaited below
   const [{ Kernel, SiteCoordinator }, { SimOcmfMeter }, { createApp, Metrics, PublicationLog }, { serve }] = await Promise.all([
     import("./core/index.ts"),
@@ -107,8 +113,10 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     import("./api/index.ts"),
     import("./api/server.ts"),
   ]);
+  startupMark("kernel and api modules loaded");
   const started = await Promise.allSettled(boot.map((b) => b.board));
   releasePrespawned(); // a simulator thread that an hid board did not need
+  startupMark("boards started");
   const failed = started.find((r) => r.status === "rejected");
   if (failed) {
     // One connector that cannot start stops them all: no board is left running unattended.
@@ -119,6 +127,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   const metrics = new Metrics();
   const clock = { now: () => Date.now() };
   const frontEnd = await frontEndReady;
+  startupMark("front end ready");
   const evses: (EvseRuntime & { board: BoardHandle })[] = [];
   /** Per EVSE, run on every tick and board event: persists the simulated car's plug state. */
   const plugWatchers: (() => void)[] = [];
@@ -243,6 +252,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   }
   frontEnd.start();
 
+  startupMark("kernels booted");
   const storage = { persistent: store.path !== ":memory:", problem: store.problem };
   const app = createApp({ version: VERSION, token, evses, metrics, logger, now: () => Date.now(), startedAt: Date.now(), storage, frontEnd, ...(mqtt ? { mqtt } : {}) });
   let server: RunningServer;
@@ -254,6 +264,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     store.close();
     process.exit(1);
   }
+  startupMark("listening");
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
   // The engine mode launch.ts settled (docs/integrators.md, "Memory and the JIT").
   logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length, engine: engineName() });

@@ -8,18 +8,26 @@ import { ApiError } from "./errors.ts";
 // how long the token is or how much of it was right.
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
 
-export function bearerAuth(token: string | null): MiddlewareHandler {
+/** The check of an Authorization header value: true when it carries the token (always when
+ *  there is none configured). Shared by bearerAuth and the app's fast path for GET …/vars. */
+export function tokenCheck(token: string | null): (header: string) => boolean {
   const expected = token === null ? null : digest(token);
+  return (header) => {
+    if (expected === null) return true;
+    const match = /^Bearer[ ]+(.+)$/i.exec(header.trim());
+    const given = digest(match ? match[1]! : "");
+    // Always compared, also without a token in the header, so that case costs the same.
+    return timingSafeEqual(given, expected) && match !== null;
+  };
+}
+
+export function bearerAuth(token: string | null): MiddlewareHandler {
+  const authorized = tokenCheck(token);
   return async (c, next) => {
-    if (expected !== null) {
-      const header = c.req.header("authorization") ?? "";
-      const match = /^Bearer[ ]+(.+)$/i.exec(header.trim());
-      const given = digest(match ? match[1]! : "");
-      // Always compared, also without a token in the header, so that case costs the same.
-      if (!timingSafeEqual(given, expected) || !match) {
-        c.header("WWW-Authenticate", 'Bearer realm="evse-manager"');
-        throw new ApiError(401, "unauthorized", header === "" ? "missing Authorization: Bearer <token> header" : "wrong bearer token");
-      }
+    const header = c.req.header("authorization") ?? "";
+    if (!authorized(header)) {
+      c.header("WWW-Authenticate", 'Bearer realm="evse-manager"');
+      throw new ApiError(401, "unauthorized", header === "" ? "missing Authorization: Bearer <token> header" : "wrong bearer token");
     }
     await next();
   };

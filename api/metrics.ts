@@ -87,17 +87,16 @@ export class Metrics {
   }
 
   request(method: string, route: string, status: number, seconds: number): void {
+    // Counted on every request: no closure and no Map write once the series exists.
     const key = `${method} ${route} ${status}`;
-    const entry = this.requests.get(key) ?? { method, route, status, count: 0 };
-    entry.count++;
-    this.requests.set(key, entry);
-    const h = this.latency.get(route) ?? { buckets: LATENCY_BUCKETS_S.map(() => 0), count: 0, sum: 0 };
-    LATENCY_BUCKETS_S.forEach((le, i) => {
-      if (seconds <= le) h.buckets[i]!++;
-    });
+    const entry = this.requests.get(key);
+    if (entry) entry.count++;
+    else this.requests.set(key, { method, route, status, count: 1 });
+    let h = this.latency.get(route);
+    if (!h) this.latency.set(route, (h = { buckets: LATENCY_BUCKETS_S.map(() => 0), count: 0, sum: 0 }));
+    for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (seconds <= LATENCY_BUCKETS_S[i]!) h.buckets[i]!++;
     h.count++;
     h.sum += seconds;
-    this.latency.set(route, h);
   }
 
   private evse(index: number): EvseCounters {

@@ -135,7 +135,7 @@ async function measureFrom(exe: string): Promise<StartupFigures> {
     by_evses: by,
     rss_mb_per_extra_evse: r1(perEvse),
     engines,
-    target: { startup_ms: 100, rss_mb: 60, rss_mb_per_extra_evse: 8 },
+    target: { startup_ms: 80, rss_mb: 50, rss_mb_per_extra_evse: 8 },
   };
 }
 

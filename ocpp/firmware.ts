@@ -4,7 +4,6 @@
 // anything is installed and restarts into the new binary; a file that does not verify is never
 // installed. GetDiagnostics uploads a gzip'd JSON archive (versions, configuration without
 // secrets, the recent log) by HTTP PUT (POST if PUT is refused) to `location`.
-import { gzipSync } from "node:zlib";
 import { updateService } from "../update/service.ts";
 import { UpdateRejected } from "../update/install.ts";
 import { TransactionWatch } from "../update/transactions.ts";
@@ -109,7 +108,9 @@ export class FirmwareManager implements OperationHooks {
 
   private async upload(p: { location: string; retries?: number; retryInterval?: number }, fileName: string): Promise<void> {
     await this.diagnostics("Uploading");
-    const archive = gzipSync(
+    // Bun.gzipSync, not node:zlib: the bundle imports a node: module at start-up wherever it is
+    // used, and node:zlib brings node:stream with it (README, "Measured figures").
+    const archive = Bun.gzipSync(
       JSON.stringify({
         created: new Date(this.cp.deps.now()).toISOString(),
         versions: { evse_manager: this.cp.deps.version, bun: Bun.version, platform: `${process.platform}-${process.arch}` },

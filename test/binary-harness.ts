@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "build.ts", "package.json"];
+const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "startup-trace.ts", "build.ts", "package.json"];
 // One cache per checkout: several checkouts on one machine (worktrees) build different sources.
 const CACHE = join(tmpdir(), `evse-manager-test-bin-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
 export const QEMU = Bun.which("qemu-aarch64");

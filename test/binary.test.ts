@@ -92,6 +92,26 @@ describe("linux-x64 binary", () => {
     }
   }, 60_000);
 
+  test("EVSE_STARTUP_TRACE=1 lists the start-up's steps on stderr, counted from the first exec across the re-execution; without it none", async () => {
+    const exe = await binary("linux-x64");
+    const { dir, exe: copy } = emptyDirWith(exe);
+    dirs.push(dir);
+    const srv = run([copy, "--port", "0"], dir, bareEnv(dir, { EVSE_STARTUP_TRACE: "1" }));
+    servers.push(srv);
+    await srv.waitLine(/listening on http:\/\/\S+/, 15_000);
+    const marks = srv.output.map((l) => /^startup \+([0-9.]+) ms (.+)$/.exec(l)).filter((m) => m !== null);
+    const names = marks.map((m) => m[2]!);
+    expect(names.slice(0, 5)).toEqual(["launch", "re-executing", "launch", "prespawned, loading main", "main.ts evaluated"]);
+    expect(names.at(-1)).toBe("listening");
+    expect([...names].sort()).toEqual(["board and store modules loaded", "boards started", "front end ready", "kernel and api modules loaded", "kernels booted", "launch", "launch", "listening", "main.ts evaluated", "ocpp module loaded", "prespawned, loading main", "re-executing", "store open"]);
+    const ms = marks.map((m) => Number(m[1]));
+    // One clock throughout: the re-executed process goes on from the first one's start.
+    expect(ms).toEqual([...ms].sort((a, b) => a - b));
+    await srv.stop();
+    const { srv: quiet } = await startAlone("linux-x64");
+    expect(quiet.output.some((l) => l.startsWith("startup +"))).toBe(false);
+  }, 60_000);
+
   test("--board hid loads node-hid's addon embedded in the binary: the answer is the addon's own, not a missing module", async () => {
     const exe = await binary("linux-x64");
     expect(await Bun.file(exe).text()).toContain("/$bunfs/root/node-napi-v4-");
