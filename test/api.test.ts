@@ -388,3 +388,26 @@ describe("metrics and openapi", () => {
     expect(doc.components.schemas.EnforcedLimits.properties.valid_until).toEqual({ type: "string", format: "date-time" });
   });
 });
+
+describe("GET …/vars, answered ahead of the router (api/app.ts)", () => {
+  test("the same answer and metrics label as the general route; refusals still come from the general way", async () => {
+    const h = harness({ token: "s3cret" });
+    h.pubs.publish("ready", true);
+    const auth = { authorization: "Bearer s3cret" };
+    const fast = await h.app.request(`${E}/vars`, { headers: auth });
+    // A query (ignored by the route) sends the same request through Hono's router and middleware.
+    const general = await h.app.request(`${E}/vars?via=router`, { headers: auth });
+    expect(fast.status).toBe(200);
+    expect(general.status).toBe(200);
+    expect(fast.headers.get("content-type")).toBe(general.headers.get("content-type"));
+    const body = await fast.text();
+    expect(body).toBe(await general.text());
+    expect(JSON.parse(body).ready).toBe(true);
+    expect(h.ctx.metrics.render()).toContain('route="/api/v1/evses/:i/vars",status="200"} 2');
+    await expectError(await h.app.request(`${E}/vars`), 401);
+    await expectError(await h.app.request(`${E}/vars`, { headers: { authorization: "Bearer s3cre" } }), 401);
+    await expectError(await h.app.request("/api/v1/evses/2/vars", { headers: auth }), 404);
+    expect((await h.app.request(`${E}/vars`, { method: "HEAD", headers: auth })).status).toBe(200);
+    await expectError(await h.app.request(`${E}/vars`, { method: "DELETE", headers: auth }), 405);
+  });
+});
