@@ -20,7 +20,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 async function start(...args: Parameters<typeof startServer>) {
-  const s = await startServer(...args);
+  const s = await startServer({ exe: "binary", ...args[0] });
   servers.push(s);
   return s;
 }

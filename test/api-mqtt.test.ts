@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 async function start(config: Record<string, unknown>) {
-  const s = await startServer({ config });
+  const s = await startServer({ exe: "binary", config });
   servers.push(s);
   return s;
 }

@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 async function start(...args: Parameters<typeof startServer>): Promise<TestServer> {
-  const s = await startServer(...args);
+  const s = await startServer({ exe: "binary", ...args[0] });
   servers.push(s);
   return s;
 }

@@ -38,7 +38,7 @@ let charger: Record<string, unknown>;
 
 beforeAll(async () => {
   charger = chargerDefinition();
-  srv = await startServer({ config: { disable_authentication: true }, env: { EVSE_API_TOKEN: PLACEHOLDER_TOKEN }, waitReady: true });
+  srv = await startServer({ exe: "binary", config: { disable_authentication: true }, env: { EVSE_API_TOKEN: PLACEHOLDER_TOKEN }, waitReady: true });
 });
 afterAll(async () => {
   await srv?.stop();

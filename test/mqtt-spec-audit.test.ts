@@ -35,7 +35,7 @@ async function watching(b: Broker, topics: string[], options = {}) {
 }
 
 async function start(config: Record<string, unknown>) {
-  const s = await startServer({ config: config.evses ? config : { disable_authentication: true, ...config }, waitReady: true });
+  const s = await startServer({ exe: "binary", config: config.evses ? config : { disable_authentication: true, ...config }, waitReady: true });
   servers.push(s);
   return s;
 }

@@ -29,7 +29,7 @@ function mqttConfig(b: Broker, prefix: string, extra: Record<string, unknown> = 
 }
 
 async function start(config: Record<string, unknown>) {
-  const s = await startServer({ config: { disable_authentication: true, ...config }, waitReady: true });
+  const s = await startServer({ exe: "binary", config: { disable_authentication: true, ...config }, waitReady: true });
   servers.push(s);
   return s;
 }
@@ -231,7 +231,7 @@ describe("Home Assistant discovery", () => {
     const HA = `ha${unique()}`;
     const storage = { path: `${broker.dir}/ha-${unique()}.sqlite` };
     const two = { mqtt: mqttConfig(broker, P, { homeassistant: { discovery_prefix: HA } }), storage, evses: [{ evse_id: "DE*TST*E1", disable_authentication: true }, { evse_id: "DE*TST*E2", disable_authentication: true }] };
-    const srv = await startServer({ config: two, waitReady: true });
+    const srv = await startServer({ exe: "binary", config: two, waitReady: true });
     servers.push(srv);
     const ha = await watching(broker, [`${HA}/#`]);
     await ha.waitFor((m) => m.topic.endsWith("/evse2_resume/config"), 8000, "discovery of EVSE 2");
@@ -285,7 +285,7 @@ describe("Home Assistant discovery", () => {
     // Restart with EVSE 2 removed from the configuration: its configs are cleared, EVSE 1's stay.
     await srv.stop();
     const one = { ...two, evses: [two.evses[0]] };
-    const srv2 = await startServer({ config: one, waitReady: true });
+    const srv2 = await startServer({ exe: "binary", config: one, waitReady: true });
     servers.push(srv2);
     const evse2Topics = [...configs.keys()].filter((t) => t.includes("/evse2_"));
     await until("EVSE 2 configs cleared", async () => evse2Topics.filter((t) => ha.messages.some((m) => m.topic === t && m.text === "")).length, (n) => n === evse2Topics.length);

@@ -20,6 +20,7 @@ type Op = { evse: number; plug: boolean; waitMs: number };
 describe("three EVSEs on a 32 A site (real program)", () => {
   test("random plugging and unplugging: sum of PWM offers ≤ 32 A and no offer in 0 < I < 6 A", async () => {
     const srv = await startServer({
+      exe: "binary",
       config: { site: { max_current_A: SITE_A }, evses: [1, 2, 3].map(() => ({ disable_authentication: true })) },
       waitReady: true,
     });
