@@ -4,6 +4,7 @@
 // anything is installed and restarts into the new binary; a file that does not verify is never
 // installed. GetDiagnostics uploads a gzip'd JSON archive (versions, configuration without
 // secrets, the recent log) by HTTP PUT (POST if PUT is refused) to `location`.
+import { rmSync } from "node:fs";
 import { updateService } from "../update/service.ts";
 import { UpdateRejected } from "../update/install.ts";
 import { TransactionWatch } from "../update/transactions.ts";
@@ -11,6 +12,43 @@ import type { ChargePoint } from "./charge-point.ts";
 import type { OperationHooks } from "./operations.ts";
 
 const INSTALLING_KEY = "ocpp.firmware_installing";
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+/** update.max_size_mb's default, for a program whose updates are not configured (the update path refuses the file then). */
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+/** A detached Ed25519 signature is 88 characters of base64. */
+const MAX_SIGNATURE_BYTES = 4096;
+
+/** Writes a response body to `path` as it arrives, refusing one larger than `limit`; its size. */
+async function saveBody(res: Response, path: string, limit: number): Promise<number> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw new Error(`${declared} bytes is more than an update may be (${limit})`);
+  const sink = Bun.file(path).writer();
+  let size = 0;
+  try {
+    for await (const chunk of res.body ?? []) {
+      size += chunk.byteLength;
+      if (size > limit) throw new Error(`more than an update may be (${limit} bytes)`);
+      sink.write(chunk);
+      await sink.flush();
+    }
+  } finally {
+    await sink.end();
+  }
+  return size;
+}
+
+/** A small response body as text, refusing (without reading on) one larger than `limit`. */
+async function readSmall(res: Response, limit: number): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw new Error(`the signature file is larger than ${limit} bytes`);
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
 
 export class FirmwareManager implements OperationHooks {
   private fwStatus = "Idle";
@@ -54,11 +92,13 @@ export class FirmwareManager implements OperationHooks {
     setTimeout(() => void this.runUpdate(p).finally(() => (this.busy = false)), Math.max(20, Date.parse(p.retrieveDate) - this.cp.deps.now()));
   }
 
-  private async download(url: string, retries: number, intervalS: number): Promise<Uint8Array | null> {
+  /** GETs `url` (with the request's retries) and hands a 2xx answer to `take`; null when every
+   *  attempt failed. */
+  private async download<T>(url: string, retries: number, intervalS: number, take: (res: Response) => Promise<T>): Promise<T | null> {
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-        if (res.ok) return new Uint8Array(await res.arrayBuffer());
+        const res = await fetch(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+        if (res.ok) return await take(res);
         this.cp.deps.log(`ocpp: firmware download ${url}: HTTP ${res.status}`);
       } catch (err) {
         this.cp.deps.log(`ocpp: firmware download ${url}: ${(err as Error).message}`);
@@ -77,25 +117,33 @@ export class FirmwareManager implements OperationHooks {
     await this.firmware("Downloading");
     const retries = Math.min(p.retries ?? 1, 10);
     const interval = Math.min(p.retryInterval ?? 10, 3600);
-    const file = await this.download(p.location, retries, interval);
-    const sig = file ? await this.download(p.location + ".sig", retries, interval) : null;
-    if (!file || !sig) {
-      await this.firmware("DownloadFailed");
-      return;
-    }
-    await this.firmware("Downloaded");
-    // Installed only when no transaction runs.
-    while (this.cp.evses.some((e) => e.view.transaction)) await Bun.sleep(1000);
-    await this.firmware("Installing");
+    // The binary goes to disk as it arrives (a gateway may not have its size in memory to spare),
+    // no larger than an update may be; then its signature.
+    const service = updateService();
+    const path = service.downloadPath();
+    const limit = service.maxBytes > 0 ? service.maxBytes : DEFAULT_MAX_BYTES;
     try {
-      this.cp.deps.store.kv.set(INSTALLING_KEY, true);
-      const body = new Blob([file]).stream();
-      await updateService().receive({ body, signature: new TextDecoder().decode(sig).trim(), contentLength: String(file.byteLength), force: false }, new TransactionWatch());
-      log("ocpp: firmware verified and installed; restarting into it");
-    } catch (err) {
-      this.cp.deps.store.kv.delete(INSTALLING_KEY);
-      log(`ocpp: firmware not installed: ${err instanceof UpdateRejected ? `${err.code}: ${err.message}` : (err as Error).message}`);
-      await this.firmware("InstallationFailed");
+      const size = await this.download(p.location, retries, interval, (res) => saveBody(res, path, limit));
+      const sig = size === null ? null : await this.download(p.location + ".sig", retries, interval, (res) => readSmall(res, MAX_SIGNATURE_BYTES));
+      if (size === null || sig === null) {
+        await this.firmware("DownloadFailed");
+        return;
+      }
+      await this.firmware("Downloaded");
+      // Installed only when no transaction runs.
+      while (this.cp.evses.some((e) => e.view.transaction)) await Bun.sleep(1000);
+      await this.firmware("Installing");
+      try {
+        this.cp.deps.store.kv.set(INSTALLING_KEY, true);
+        await service.receive({ body: Bun.file(path).stream(), signature: sig.trim(), contentLength: String(size), force: false }, new TransactionWatch());
+        log("ocpp: firmware verified and installed; restarting into it");
+      } catch (err) {
+        this.cp.deps.store.kv.delete(INSTALLING_KEY);
+        log(`ocpp: firmware not installed: ${err instanceof UpdateRejected ? `${err.code}: ${err.message}` : (err as Error).message}`);
+        await this.firmware("InstallationFailed");
+      }
+    } finally {
+      rmSync(path, { force: true });
     }
   }
 

@@ -4,7 +4,7 @@
 // supervisor, and the MQTT bridge with Home Assistant discovery against a real Mosquitto.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildInfo } from "../build.ts";
 import { bareEnv, binary, cleanup, emptyDirWith, run, untilStatus, type RunningBinary } from "./binary-harness.ts";
@@ -142,10 +142,17 @@ describe.concurrent("compiled linux-x64 binary", () => {
     await csms.waitCall("StatusNotification", (p) => p.connectorId === 1 && p.status === "Available", 20_000);
 
     const firmwareAt = (name: string) => `http://127.0.0.1:${http.port}/fw/${name}`;
+    const charger = Number((await sup.waitLine(/started .* \(pid (\d+)\)/))[1]);
+    const memoryMb = (field: "VmRSS" | "VmHWM") => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${charger}/status`, "utf8"))![1]) / 1024;
+    const rssBefore = memoryMb("VmRSS");
     expect((await csms.call("UpdateFirmware", { location: firmwareAt("tampered.bin"), retrieveDate: new Date().toISOString(), retries: 0 })).result).toEqual({});
     await csms.waitCall("FirmwareStatusNotification", (p) => p.status === "InstallationFailed", 60_000);
     await sup.waitLine(/firmware not installed: bad_signature/);
     expect(cli(exe, ["--version"], dir).trim()).toBe(oldVersion);
+    // The download went to disk as it arrived: the charger's peak memory never held the file.
+    expect(tampered.byteLength).toBeGreaterThan(50 * 1024 * 1024);
+    expect(memoryMb("VmHWM") - rssBefore).toBeLessThan(40);
+    expect(existsSync(`${exe}.download`)).toBe(false);
 
     expect((await csms.call("UpdateFirmware", { location: firmwareAt("evse-manager.bin"), retrieveDate: new Date().toISOString(), retries: 0 })).result).toEqual({});
     await csms.waitCall("FirmwareStatusNotification", (p) => p.status === "Installed", 60_000);

@@ -5,6 +5,8 @@
 // restart is an exit with UPDATE_EXIT_CODE; the supervisor (supervisor.ts), running the
 // previous binary's code, starts the new file and watches it (docs/integrators.md).
 import type { KeyObject } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { install, onTrial, pathsFor, stage, UpdateRejected, verifyStaged } from "./install.ts";
 import { decodeSignature, KeyError, parsePublicKey } from "./signature.ts";
 import type { TransactionWatch } from "./transactions.ts";
@@ -67,6 +69,18 @@ export class UpdateService {
     }
     this.#key = key;
     this.#keyProblem = problem;
+  }
+
+  /** The largest binary accepted (update.max_size_mb). */
+  get maxBytes(): number {
+    return this.#opts.maxBytes;
+  }
+
+  /** Where a binary fetched for an update (OCPP UpdateFirmware) waits on disk before it is handed
+   *  to `receive`: beside the running binary, on the disk it will be installed to (a system's
+   *  temporary directory may be memory). */
+  downloadPath(): string {
+    return this.#opts.exe === null ? join(tmpdir(), `evse-manager-${process.pid}.download`) : `${this.#opts.exe}.download`;
   }
 
   async receive(req: UpdateRequest, transactions: TransactionWatch): Promise<UpdateAccepted> {
