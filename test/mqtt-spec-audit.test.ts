@@ -171,6 +171,13 @@ describe("integration.md §3–§4 with the default prefixes", () => {
     const on = next(live, `${P}/evse/1/event`, "Enabled", (m) => m.json?.event === "Enabled");
     await live.publish(`${P}/evse/1/control/enabled/set`, "true");
     await on();
+    // The variable's topic carries the same event, published beside …/event: it may arrive a moment later.
+    await until(
+      "var/session_event to have caught up with …/event",
+      async () => [live.on(`${P}/evse/1/var/session_event`).length, live.on(`${P}/evse/1/event`).length],
+      ([a, b]) => a === b,
+      5000,
+    );
     const vse = live.on(`${P}/evse/1/var/session_event`);
     const names = vse.map((m) => m.json.event);
     expect(names.lastIndexOf("Disabled")).toBeGreaterThanOrEqual(0);
