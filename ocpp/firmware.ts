@@ -13,8 +13,6 @@ import type { OperationHooks } from "./operations.ts";
 
 const INSTALLING_KEY = "ocpp.firmware_installing";
 const DOWNLOAD_TIMEOUT_MS = 120_000;
-/** update.max_size_mb's default, for a program whose updates are not configured (the update path refuses the file then). */
-const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** A detached Ed25519 signature is 88 characters of base64. */
 const MAX_SIGNATURE_BYTES = 4096;
 
@@ -121,9 +119,8 @@ export class FirmwareManager implements OperationHooks {
     // no larger than an update may be; then its signature.
     const service = updateService();
     const path = service.downloadPath();
-    const limit = service.maxBytes > 0 ? service.maxBytes : DEFAULT_MAX_BYTES;
     try {
-      const size = await this.download(p.location, retries, interval, (res) => saveBody(res, path, limit));
+      const size = await this.download(p.location, retries, interval, (res) => saveBody(res, path, service.maxBytes));
       const sig = size === null ? null : await this.download(p.location + ".sig", retries, interval, (res) => readSmall(res, MAX_SIGNATURE_BYTES));
       if (size === null || sig === null) {
         await this.firmware("DownloadFailed");

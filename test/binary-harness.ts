@@ -6,10 +6,10 @@ import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
+import { BYTECODE_ORDER, buildInfo, compile, type BuildInfo, type TargetName } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "startup-trace.ts", "build.ts", "package.json"];
+const SOURCES = ["core", "board-protocol", "rt-worker", "sim", "api", "store", "update", "ocpp", "auth", "mqtt", "web", "main.ts", "launch.ts", "engine.ts", "startup-trace.ts", "build.ts", "package.json", "bytecode.order"];
 // One cache per checkout: several checkouts on one machine (worktrees) build different sources.
 const CACHE = join(tmpdir(), `evse-manager-test-bin-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`);
 export const QEMU = Bun.which("qemu-aarch64");
@@ -20,7 +20,7 @@ function newestSource(): number {
   const visit = (path: string) => {
     const st = statSync(path);
     if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
-    else if (/\.(ts|json)$/.test(path)) newest = Math.max(newest, st.mtimeMs);
+    else if (/\.(ts|json)$/.test(path) || path === BYTECODE_ORDER) newest = Math.max(newest, st.mtimeMs);
   };
   for (const s of SOURCES) if (existsSync(join(ROOT, s))) visit(join(ROOT, s));
   return newest;
