@@ -44,8 +44,10 @@ if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJ
 const SUBCOMMAND = process.argv[2] === "supervise" || process.argv[2] === "sign-update";
 
 if (COMPILED && SUBCOMMAND) {
-  // A computed name keeps the bundler from inlining the module here (as for main.js below).
-  const cli = "./update/cli.js";
+  // A name the bundler cannot fold keeps it from inlining the module here (as for main.js below):
+  // a plain string literal made launch.js carry the whole of update/cli.ts and node:crypto, which
+  // both starts (before and after the re-execution) paid for.
+  const cli = COMPILED ? "./update/cli.js" : "./update/cli.ts";
   const { runSubcommand } = (await import(cli)) as typeof import("./update/cli.ts");
   process.exit(await runSubcommand(process.argv.slice(2)));
 }
