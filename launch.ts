@@ -39,24 +39,23 @@ if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJ
   process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, ...startupTraceEnv(), BUN_JSC_useJIT: "0" });
 }
 
+/** The module path of another entry point of the binary (build.ts), or of its source file when run
+ *  from source. Built at run time so that the bundler cannot fold it and inline the module into
+ *  launch.js: a string literal once made launch.js carry the whole of update/cli.ts and
+ *  node:crypto, which both starts (before and after the re-execution) paid for. */
+const entryPoint = (name: string): string => (COMPILED ? `./${name}.js` : `./${name}.ts`);
+
 /** `supervise` and `sign-update` run from their own entry point: the supervisor stays beside the
  *  charger for the service's lifetime and should not carry the charger's code. */
 const SUBCOMMAND = process.argv[2] === "supervise" || process.argv[2] === "sign-update";
 
 if (COMPILED && SUBCOMMAND) {
-  // A name the bundler cannot fold keeps it from inlining the module here (as for main.js below):
-  // a plain string literal made launch.js carry the whole of update/cli.ts and node:crypto, which
-  // both starts (before and after the re-execution) paid for.
-  const cli = COMPILED ? "./update/cli.js" : "./update/cli.ts";
-  const { runSubcommand } = (await import(cli)) as typeof import("./update/cli.ts");
+  const { runSubcommand } = (await import(entryPoint("update/cli"))) as typeof import("./update/cli.ts");
   process.exit(await runSubcommand(process.argv.slice(2)));
 }
 
 // The first connector's board threads boot while main.ts loads (rt-worker/prespawn.ts).
 if (COMPILED) prespawnFirstBoard();
 
-// A computed name keeps the bundler from inlining main.ts here: in the binary it is the entry
-// point "main.js", beside this one.
-const program = COMPILED ? "./main.js" : "./main.ts";
 startupMark("prespawned, loading main");
-await import(program);
+await import(entryPoint("main"));
