@@ -159,7 +159,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
     let latest: Powermeter | null = null;
     const meter =
       config.board === "sim"
-        ? new SimOcmfMeter({ getLatest: () => latest, clock, ...(meterLeft ? { register: { wh: meterLeft.register_Wh, boardWh: meterLeft.board_Wh } } : {}) })
+        ? await SimOcmfMeter.create({ getLatest: () => latest, clock, ...(meterLeft ? { register: { wh: meterLeft.register_Wh, boardWh: meterLeft.board_Wh } } : {}) })
         : null;
     const saveMeter = (when: "now" | "due") => {
       if (!meter || !meterState) return;

@@ -50,7 +50,7 @@ describe("GET …/sessions (in process)", () => {
     (finished as { transaction_finished: Record<string, unknown> }).transaction_finished.signed_meter_value = forged;
     for (const e of [started!, tx!, finished!, done!]) store.recordEvent(e);
     h.evse.sessions = store;
-    h.pubs.publish("powermeter_public_key_ocmf", new SimOcmfMeter({ getLatest: () => null }).publicKey());
+    h.pubs.publish("powermeter_public_key_ocmf", (await SimOcmfMeter.create({ getLatest: () => null })).publicKey());
     const body = (await (await h.app.request(`${E}/sessions`)).json()) as { sessions: { ocmf_verified: unknown }[] };
     expect(body.sessions[0]!.ocmf_verified).toEqual({ start: false, stop: false });
   });

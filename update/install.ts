@@ -14,7 +14,6 @@
 // present and the binary in place has .previous's content: the swap had not happened (or a
 // rollback had already put the old binary back). .trial present and the binary differs from
 // .previous: the new binary is in place untried or mid-trial, and is rolled back.
-import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -66,7 +65,7 @@ function fsyncDir(path: string): void {
 export async function stage(body: AsyncIterable<Uint8Array>, paths: UpdatePaths, maxBytes: number): Promise<Staged> {
   rmSync(paths.staging, { force: true });
   const file = await open(paths.staging, "wx", 0o600);
-  const hash = createHash("sha256");
+  const hash = new Bun.CryptoHasher("sha256");
   let size = 0;
   try {
     for await (const chunk of body) {
@@ -271,7 +270,7 @@ function sameContent(a: string, b: string): boolean {
 }
 
 function hashFile(path: string): string {
-  const hash = createHash("sha256");
+  const hash = new Bun.CryptoHasher("sha256");
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.alloc(1 << 20);

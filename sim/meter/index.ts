@@ -8,4 +8,4 @@ export {
 } from "./ocmf-meter.ts";
 export type { RegisterState, SimOcmfMeterOptions } from "./ocmf-meter.ts";
 export { decodeOcmfPublicKey, encodeOcmfPublicKey, verifyOcmfRecord } from "./ocmf-public-key.ts";
-export { NodeCryptoAdapter } from "./node-crypto-adapter.ts";
+export { WebCryptoAdapter } from "./web-crypto-adapter.ts";

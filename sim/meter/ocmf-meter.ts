@@ -16,7 +16,6 @@
 //   does not: the board's `powermeter` restarts at 0 at every plug-in (simulation.md §2.7), so the
 //   register adds up those readings, and it continues from `register` after a restart (the caller
 //   persists registerState()).
-import { generateKeyPairSync, createPrivateKey } from "node:crypto";
 import { formatDate, type PayloadData, Signer, type SignatureMethodId } from "@road-labs/ocmf";
 import * as v from "valibot";
 import type { Clock, MeterPort } from "../../core/ports.ts";
@@ -28,7 +27,7 @@ import {
   type TransactionStartResponse,
   type TransactionStopResponse,
 } from "../../core/types/index.ts";
-import { NodeCryptoAdapter, NodeEcPrivateKey } from "./node-crypto-adapter.ts";
+import { generateEcPrivateKey, WebCryptoAdapter, type WebEcPrivateKey } from "./web-crypto-adapter.ts";
 import { encodeOcmfPublicKey } from "./ocmf-public-key.ts";
 
 export const OCMF_SIGNING_METHOD: SignatureMethodId = "ECDSA-secp256r1-SHA256";
@@ -42,7 +41,8 @@ export interface SimOcmfMeterOptions {
   meterId?: string;
   /** The board's latest meter reading (var `powermeter`), or null before the first one. */
   getLatest: () => Powermeter | null;
-  /** PKCS#8 or SEC1 PEM of an EC P-256 private key; a fresh key pair is generated without it. */
+  /** PKCS#8 PEM ("BEGIN PRIVATE KEY") of an EC P-256 private key; a fresh key pair is generated
+   *  without it. */
   privateKeyPem?: string;
   /** Time of a reading that carries no usable timestamp; real time by default. */
   clock?: Clock;
@@ -63,11 +63,15 @@ interface OpenTransaction {
 
 type Reading = { at: Date; kWh: number };
 
-function loadPrivateKey(pem: string | undefined): NodeEcPrivateKey {
-  if (pem === undefined) return new NodeEcPrivateKey(generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey);
-  let key: NodeEcPrivateKey;
+const adapter = new WebCryptoAdapter();
+
+async function loadPrivateKey(pem: string | undefined): Promise<WebEcPrivateKey> {
+  if (pem === undefined) return generateEcPrivateKey("secp256r1");
+  const body = /^-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PRIVATE KEY-----$/.exec(pem.trim());
+  let key: WebEcPrivateKey;
   try {
-    key = new NodeEcPrivateKey(createPrivateKey(pem));
+    if (body === null) throw new Error('not a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")');
+    key = await adapter.decodeEcPrivateKey(new Uint8Array(Buffer.from(body[1]!.replace(/\s+/g, ""), "base64")), "pkcs8-der");
   } catch (e) {
     throw new Error(`privateKeyPem: not a usable EC private key (${(e as Error).message})`);
   }
@@ -85,21 +89,27 @@ export class SimOcmfMeter implements MeterPort {
   readonly meterId: string;
   readonly #getLatest: () => Powermeter | null;
   readonly #clock: Clock;
-  readonly #key: NodeEcPrivateKey;
+  readonly #key: WebEcPrivateKey;
   readonly #publicKey: string;
-  readonly #signer = new Signer(new NodeCryptoAdapter());
+  readonly #signer = new Signer(adapter);
   readonly #open = new Map<string, OpenTransaction>();
   #page = 0;
   /** Register = #base + the board's reading; a reading below the last one is a board reset. */
   #base = 0;
   #lastBoardWh = 0;
 
-  constructor(opts: SimOcmfMeterOptions) {
+  /** A meter signing with `privateKeyPem`, or with a key pair generated now. Asynchronous
+   *  because Web Crypto is (web-crypto-adapter.ts). Throws an Error naming the bad option. */
+  static async create(opts: SimOcmfMeterOptions): Promise<SimOcmfMeter> {
+    return new SimOcmfMeter(opts, await loadPrivateKey(opts.privateKeyPem));
+  }
+
+  private constructor(opts: SimOcmfMeterOptions, key: WebEcPrivateKey) {
     this.meterId = opts.meterId ?? SIM_METER_DEFAULT_ID;
     if (this.meterId === "" || this.meterId.includes("|")) throw new Error('meterId: must be non-empty and without "|"');
     this.#getLatest = opts.getLatest;
     this.#clock = opts.clock ?? { now: () => Date.now() };
-    this.#key = loadPrivateKey(opts.privateKeyPem);
+    this.#key = key;
     this.#publicKey = encodeOcmfPublicKey(this.#key.getPublicKey());
     const r = opts.register;
     if (r !== undefined) {

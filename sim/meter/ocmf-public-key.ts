@@ -3,19 +3,20 @@
 // the form transparency software accepts. Published as `powermeter_public_key_ocmf` and carried
 // in `SignedMeterValue.public_key`; never inside the OCMF record itself.
 import { Verifier, type ParseAndVerifyResult } from "@road-labs/ocmf";
-import { NodeCryptoAdapter, type NodeEcPublicKey } from "./node-crypto-adapter.ts";
+import { WebCryptoAdapter, type WebEcPublicKey } from "./web-crypto-adapter.ts";
 
-const adapter = new NodeCryptoAdapter();
+const adapter = new WebCryptoAdapter();
 
-export function encodeOcmfPublicKey(key: NodeEcPublicKey): string {
+export function encodeOcmfPublicKey(key: WebEcPublicKey): string {
   return Buffer.from(key.encode("spki-der")).toString("hex").toUpperCase();
 }
 
-/** Throws an Error naming `public_key` when the text is not hex DER SubjectPublicKeyInfo of an EC key. */
-export function decodeOcmfPublicKey(hex: string): NodeEcPublicKey {
+/** Rejects with an Error naming `public_key` when the text is not hex DER SubjectPublicKeyInfo of an
+ *  EC key on P-256 or P-384. */
+export async function decodeOcmfPublicKey(hex: string): Promise<WebEcPublicKey> {
   if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new Error("public_key: must be hexadecimal DER SubjectPublicKeyInfo");
   try {
-    return adapter.decodeEcPublicKey(new Uint8Array(Buffer.from(hex, "hex")), "spki-der");
+    return await adapter.decodeEcPublicKey(new Uint8Array(Buffer.from(hex, "hex")), "spki-der");
   } catch (e) {
     throw new Error(`public_key: not an EC SubjectPublicKeyInfo (${(e as Error).message})`);
   }
@@ -24,7 +25,7 @@ export function decodeOcmfPublicKey(hex: string): NodeEcPublicKey {
 /** Verifies an OCMF record `OCMF|{payload}|{signature}` against a published public key.
  * A malformed record counts as not verified rather than throwing. */
 export async function verifyOcmfRecord(record: string, publicKeyHex: string): Promise<ParseAndVerifyResult> {
-  const key = decodeOcmfPublicKey(publicKeyHex);
+  const key = await decodeOcmfPublicKey(publicKeyHex);
   try {
     return await new Verifier(adapter).parseAndVerify(record, key);
   } catch {
