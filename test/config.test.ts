@@ -312,3 +312,54 @@ describe("local control and site options (integration.md §2, §6)", () => {
     expect(configError({ evses: [{ site: { max_current_A: 32 } }] }).path).toBe("evses[0].site");
   });
 });
+
+describe("JSON configuration files (read without the YAML parser)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "evse-config-json-"));
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  test("a JSON file gives the same configuration as the YAML parser reads from it", () => {
+    const text = JSON.stringify({ api: { port: 8123, host: "127.0.0.1" }, evses: [{ evse_id: "DE*A*1", sim: { max_current_A_import: 16 } }, {}], site: { max_current_A: 40 } }, null, 2);
+    const yaml = require("yaml") as typeof import("yaml");
+    expect(loadConfigFile(file("c.json", text))).toEqual(parseConfig(yaml.parse(text), "c.json"));
+  });
+
+  test("a repeated key is refused with its path and line, at any depth, as the YAML parser refuses it", () => {
+    const cases: [string, string, number][] = [
+      ['{"api": {"port": 1}, "api": {"port": 2}}', "api", 1],
+      ['{\n  "api": {\n    "port": 8080,\n    "host": "::1",\n    "port": 8081\n  }\n}', "api.port", 5],
+      ['{"evses": [{"evse_id": "a"}, {"evse_id": "b", "sim": {}, "evse_id": "c"}]}', "evses[1].evse_id", 1],
+      ['{"evses": [{}], "evse\\u005fid": "x", "evse_id": "y"}', "evse_id", 1],
+    ];
+    for (const [text, path, line] of cases) {
+      const p = file("dup.json", text);
+      const err = (() => {
+        try {
+          loadConfigFile(p);
+        } catch (e) {
+          return e as ConfigError;
+        }
+        throw new Error(`not refused: ${text}`);
+      })();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.path).toBe(path);
+      expect(err.message).toContain(`given twice (the second time on line ${line})`);
+      expect(() => (require("yaml") as typeof import("yaml")).parse(text)).toThrow();
+    }
+  });
+
+  test("equal keys in different objects, keys inside strings and escaped quotes are not repeats", () => {
+    const text = '{"evses": [{"evse_id": "a \\"evse_id\\": b"}, {"evse_id": "c"}], "api": {"token": "{\\"port\\":1,"}}';
+    const config = loadConfigFile(file("ok.json", text));
+    expect(config.evses.map((e) => e.evse_id)).toEqual(['a "evse_id": b', "c"]);
+    expect(config.api.token).toBe('{"port":1,');
+  });
+
+  test("text that is not JSON is still read as YAML, including YAML's flow style", () => {
+    expect(loadConfigFile(file("flow.yaml", "{api: {port: 8124}}")).api.port).toBe(8124);
+    expect(() => loadConfigFile(file("bad.json", '{"api": {"port": 1}'))).toThrow(/not valid YAML/);
+  });
+});
