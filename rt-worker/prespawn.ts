@@ -5,17 +5,14 @@
 // gets it with start()), so nothing is decided early. Threads nobody adopts are terminated by
 // releasePrespawned(): an hid board needs no simulator.
 //
-// launch.js and main.js are separate bundles in the binary, each with its own copy of this
-// module, so the threads are handed over through one global slot.
+// launch.js and main.js share this module (build.ts splits shared modules into chunks of their
+// own), so its pool is the same for both.
 import { threadEntry } from "./thread-entry.ts";
 
 export type ThreadRole = "rt-worker" | "sim-board";
 
 const ENTRY: Record<ThreadRole, string> = { "rt-worker": "rt-worker/worker.ts", "sim-board": "sim/board/thread.ts" };
-const SLOT = Symbol.for("evse-manager.prespawned-threads");
-
-type Pool = Map<string, Worker>;
-const pool = (): Pool => ((globalThis as Record<symbol, Pool>)[SLOT] ??= new Map());
+const pool = new Map<string, Worker>();
 
 /** The thread's name, as everywhere: rt-worker-1 for connector 1's worker; the one thread of the
  *  simulated boards (sim/board/boards.ts) is sim-boards. */
@@ -30,15 +27,15 @@ export function spawnThread(role: ThreadRole, index: number): Worker {
 
 /** launch.ts: the first connector's worker and the simulated boards' thread, before main.ts loads. */
 export function prespawnFirstBoard(): void {
-  for (const role of ["rt-worker", "sim-board"] as const) pool().set(threadName(role, 1), spawnThread(role, 1));
+  for (const role of ["rt-worker", "sim-board"] as const) pool.set(threadName(role, 1), spawnThread(role, 1));
 }
 
 /** The thread `role` of connector `index`: the prespawned one if there is one, else a new one. */
 export function adoptOrSpawn(role: ThreadRole, index: number): Worker {
   const key = threadName(role, index);
-  const ready = pool().get(key);
+  const ready = pool.get(key);
   if (ready) {
-    pool().delete(key);
+    pool.delete(key);
     return ready;
   }
   return spawnThread(role, index);
@@ -46,6 +43,6 @@ export function adoptOrSpawn(role: ThreadRole, index: number): Worker {
 
 /** Terminates the threads nobody adopted. */
 export function releasePrespawned(): void {
-  for (const worker of pool().values()) worker.terminate();
-  pool().clear();
+  for (const worker of pool.values()) worker.terminate();
+  pool.clear();
 }
