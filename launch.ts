@@ -21,11 +21,13 @@ const ELF_MACHINE: Partial<Record<string, number>> = { x64: 62, arm64: 183 };
 
 /** A failed execve aborts the process (Bun cannot return from it), so it is tried only where it
  *  works: on a machine whose own programs are of this binary's architecture. Under an emulator
- *  such as qemu-user without binfmt the kernel could not run the binary again. Bun.mmap: a read
- *  through Bun.file took 2-3 ms, node:fs would load its module in a process about to be replaced. */
-function canReexecute(): boolean {
+ *  such as qemu-user without binfmt the kernel could not run the binary again. Bun.file rather
+ *  than node:fs: that would load its streams here, in a process about to be replaced. Not
+ *  Bun.mmap, though faster: it opens the file for writing, which fails while any process runs
+ *  /bin/sh (ETXTBSY) and for a service that is not root (EACCES). */
+async function canReexecute(): Promise<boolean> {
   try {
-    const h = Bun.mmap("/bin/sh", { shared: false }).subarray(0, 20);
+    const h = await Bun.file("/bin/sh").slice(0, 20).bytes();
     const isElf = h.length === 20 && h[0] === 0x7f && h[1] === 0x45 && h[2] === 0x4c && h[3] === 0x46;
     return isElf && (h[18]! | (h[19]! << 8)) === ELF_MACHINE[process.arch];
   } catch {
@@ -33,7 +35,7 @@ function canReexecute(): boolean {
   }
 }
 
-if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && canReexecute()) {
+if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && (await canReexecute())) {
   startupMark("re-executing");
   // Same pid, same open files: a supervisor or systemd sees one process throughout.
   process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, ...startupTraceEnv(), BUN_JSC_useJIT: "0" });
