@@ -3,6 +3,7 @@
 // table. Every call is one SQLite statement (or transaction) and durable when it returns.
 import type { Database } from "bun:sqlite";
 import { decodeJsonValue, encodeJsonValue } from "./json-value.ts";
+import { lazyStatement } from "./lazy-statement.ts";
 
 export interface QueuedMessage {
   id: number;
@@ -49,27 +50,30 @@ export interface OcppStore {
 }
 
 export function prepareOcppStore(db: Database): OcppStore {
-  const kvGet = db.query<{ value: string }, { key: string }>("SELECT value FROM kv WHERE key = $key");
-  const kvSet = db.query<never, { key: string; value: string }>(
+  const kvGet = lazyStatement<{ value: string }, { key: string }>(db, "SELECT value FROM kv WHERE key = $key");
+  const kvSet = lazyStatement<never, { key: string; value: string }>(
+    db,
     "INSERT INTO kv (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
   );
-  const kvDelete = db.query<never, { key: string }>("DELETE FROM kv WHERE key = $key");
-  const qPush = db.query<{ id: number }, { action: string; payload: string; tx: number | null }>(
+  const kvDelete = lazyStatement<never, { key: string }>(db, "DELETE FROM kv WHERE key = $key");
+  const qPush = lazyStatement<{ id: number }, { action: string; payload: string; tx: number | null }>(
+    db,
     "INSERT INTO ocpp_queue (action, payload, tx) VALUES ($action, $payload, $tx) RETURNING id",
   );
-  const qAll = db.query<{ id: number; action: string; payload: string; tx: number | null; attempts: number }, []>("SELECT * FROM ocpp_queue ORDER BY id");
-  const qRemove = db.query<never, { id: number }>("DELETE FROM ocpp_queue WHERE id = $id");
-  const qAttempts = db.query<never, { id: number; attempts: number }>("UPDATE ocpp_queue SET attempts = $attempts WHERE id = $id");
-  const qCount = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM ocpp_queue");
-  const txInsert = db.query<{ local: number }, { uuid: string; evse: number }>(
+  const qAll = lazyStatement<{ id: number; action: string; payload: string; tx: number | null; attempts: number }, []>(db, "SELECT * FROM ocpp_queue ORDER BY id");
+  const qRemove = lazyStatement<never, { id: number }>(db, "DELETE FROM ocpp_queue WHERE id = $id");
+  const qAttempts = lazyStatement<never, { id: number; attempts: number }>(db, "UPDATE ocpp_queue SET attempts = $attempts WHERE id = $id");
+  const qCount = lazyStatement<{ n: number }, []>(db, "SELECT COUNT(*) AS n FROM ocpp_queue");
+  const txInsert = lazyStatement<{ local: number }, { uuid: string; evse: number }>(
+    db,
     "INSERT INTO ocpp_transactions (uuid, evse) VALUES ($uuid, $evse) ON CONFLICT (uuid) DO UPDATE SET evse = evse RETURNING local",
   );
-  const txByUuid = db.query<OcppTransactionRow, { uuid: string }>("SELECT * FROM ocpp_transactions WHERE uuid = $uuid");
-  const txByLocal = db.query<OcppTransactionRow, { local: number }>("SELECT * FROM ocpp_transactions WHERE local = $local");
-  const txByCsms = db.query<OcppTransactionRow, { csms: number }>("SELECT * FROM ocpp_transactions WHERE csms_id = $csms ORDER BY local DESC LIMIT 1");
-  const txSetCsms = db.query<never, { local: number; csms: number }>("UPDATE ocpp_transactions SET csms_id = $csms WHERE local = $local");
-  const txAll = db.query<{ local: number }, []>("SELECT local FROM ocpp_transactions WHERE local NOT IN (SELECT tx FROM ocpp_queue WHERE tx IS NOT NULL)");
-  const txDelete = db.query<never, { local: number }>("DELETE FROM ocpp_transactions WHERE local = $local");
+  const txByUuid = lazyStatement<OcppTransactionRow, { uuid: string }>(db, "SELECT * FROM ocpp_transactions WHERE uuid = $uuid");
+  const txByLocal = lazyStatement<OcppTransactionRow, { local: number }>(db, "SELECT * FROM ocpp_transactions WHERE local = $local");
+  const txByCsms = lazyStatement<OcppTransactionRow, { csms: number }>(db, "SELECT * FROM ocpp_transactions WHERE csms_id = $csms ORDER BY local DESC LIMIT 1");
+  const txSetCsms = lazyStatement<never, { local: number; csms: number }>(db, "UPDATE ocpp_transactions SET csms_id = $csms WHERE local = $local");
+  const txAll = lazyStatement<{ local: number }, []>(db, "SELECT local FROM ocpp_transactions WHERE local NOT IN (SELECT tx FROM ocpp_queue WHERE tx IS NOT NULL)");
+  const txDelete = lazyStatement<never, { local: number }>(db, "DELETE FROM ocpp_transactions WHERE local = $local");
 
   return {
     kv: {
