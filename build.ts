@@ -27,7 +27,7 @@ export type TargetName = keyof typeof TARGETS;
 const ROOT = import.meta.dir;
 /** The binary starts at the first; launch.ts loads main.ts or update/cli.ts by entry name, the
  *  threads are spawned by their path from the project root (rt-worker/thread-entry.ts). */
-const ENTRYPOINTS = ["launch.ts", "main.ts", "update/cli.ts", "rt-worker/worker.ts", "sim/board/thread.ts"];
+export const ENTRYPOINTS = ["launch.ts", "main.ts", "update/cli.ts", "rt-worker/worker.ts", "sim/board/thread.ts"];
 /** The bytecode layout profile (see the top of this file). */
 export const BYTECODE_ORDER = join(ROOT, "bytecode.order");
 
