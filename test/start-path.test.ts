@@ -4,7 +4,8 @@
 // These cost measurable start-up time without the JIT and have cheaper ways on the start path:
 // node:crypto (8-10 ms: Bun.CryptoHasher, Web Crypto), node:fs/promises, node:zlib
 // (Bun.gzipSync) and node:stream (console.log rather than process.stdout); the OCPP and MQTT
-// packages load only when configured (README, "Measured figures").
+// packages load only when configured, the OCMF library with the first signed or verified record
+// (README, "Measured figures").
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { ENTRYPOINTS } from "../build.ts";
@@ -16,7 +17,7 @@ interface Output {
   inputs: Record<string, unknown>;
 }
 
-test("a start loads no node:crypto, node:fs/promises, node:zlib or node:stream, nor the OCPP or MQTT packages", async () => {
+test("a start loads no node:crypto, node:fs/promises, node:zlib or node:stream, nor the OCPP, MQTT or OCMF packages", async () => {
   const result = await Bun.build({
     entrypoints: ENTRYPOINTS.map((e) => join(ROOT, e)),
     root: ROOT,
@@ -48,5 +49,5 @@ test("a start loads no node:crypto, node:fs/promises, node:zlib or node:stream, 
 
   const inputs = [...closure].flatMap((name) => Object.keys(outputs[name]!.inputs));
   expect(inputs.some((f) => f.includes("core/config/"))).toBe(true);
-  for (const pkg of ["ocpp-rpc", "mqtt", "ajv", "readable-stream"]) expect(inputs.filter((f) => f.includes(`node_modules/${pkg}/`))).toEqual([]);
+  for (const pkg of ["ocpp-rpc", "mqtt", "ajv", "readable-stream", "@road-labs/ocmf", "date-fns"]) expect(inputs.filter((f) => f.includes(`node_modules/${pkg}/`))).toEqual([]);
 });

@@ -16,7 +16,7 @@
 //   does not: the board's `powermeter` restarts at 0 at every plug-in (simulation.md §2.7), so the
 //   register adds up those readings, and it continues from `register` after a restart (the caller
 //   persists registerState()).
-import { formatDate, type PayloadData, Signer, type SignatureMethodId } from "@road-labs/ocmf";
+import type { PayloadData, SignatureMethodId } from "@road-labs/ocmf";
 import * as v from "valibot";
 import type { Clock, MeterPort } from "../../core/ports.ts";
 import {
@@ -65,6 +65,10 @@ type Reading = { at: Date; kWh: number };
 
 const adapter = new WebCryptoAdapter();
 
+/** @road-labs/ocmf (with the date library it formats times with) when the first record is signed:
+ *  a chunk of its own in the split build, not read by a start. */
+const ocmfLibrary = () => import("@road-labs/ocmf");
+
 async function loadPrivateKey(pem: string | undefined): Promise<WebEcPrivateKey> {
   if (pem === undefined) return generateEcPrivateKey("secp256r1");
   const body = /^-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PRIVATE KEY-----$/.exec(pem.trim());
@@ -91,7 +95,6 @@ export class SimOcmfMeter implements MeterPort {
   readonly #clock: Clock;
   readonly #key: WebEcPrivateKey;
   readonly #publicKey: string;
-  readonly #signer = new Signer(adapter);
   readonly #open = new Map<string, OpenTransaction>();
   #page = 0;
   /** Register = #base + the board's reading; a reading below the last one is a board reset. */
@@ -207,12 +210,13 @@ export class SimOcmfMeter implements MeterPort {
   }
 
   /** Takes the next page at call time, so records are numbered in the order they were asked for. */
-  #sign(req: TransactionReq, tx: "B" | "E", reading: Reading): Promise<SignedMeterValue> {
-    this.#page += 1;
+  async #sign(req: TransactionReq, tx: "B" | "E", reading: Reading): Promise<SignedMeterValue> {
+    const page = ++this.#page; // before the first await
+    const { formatDate, Signer } = await ocmfLibrary();
     const payload: PayloadData = {
       FV: "1.4",
       GI: "evse-manager simulated board",
-      PG: `T${this.#page}`,
+      PG: `T${page}`,
       MV: "evse-manager",
       MM: "SimOcmfMeter",
       MS: this.meterId,
@@ -237,12 +241,12 @@ export class SimOcmfMeter implements MeterPort {
         },
       ],
     };
-    return this.#signer.sign(payload, this.#key, OCMF_SIGNING_METHOD).then((record) => ({
-      signed_meter_data: record,
+    return {
+      signed_meter_data: await new Signer(adapter).sign(payload, this.#key, OCMF_SIGNING_METHOD),
       signing_method: OCMF_SIGNING_METHOD,
       encoding_method: OCMF_ENCODING_METHOD,
       public_key: this.#publicKey,
       timestamp: reading.at.toISOString(),
-    }));
+    };
   }
 }

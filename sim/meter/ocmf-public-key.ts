@@ -2,7 +2,7 @@
 // as upper-case hex without separators (P-256: 182 digits starting 3059301306072A8648CE3D0201),
 // the form transparency software accepts. Published as `powermeter_public_key_ocmf` and carried
 // in `SignedMeterValue.public_key`; never inside the OCMF record itself.
-import { Verifier, type ParseAndVerifyResult } from "@road-labs/ocmf";
+import type { ParseAndVerifyResult } from "@road-labs/ocmf";
 import { WebCryptoAdapter, type WebEcPublicKey } from "./web-crypto-adapter.ts";
 
 const adapter = new WebCryptoAdapter();
@@ -27,6 +27,8 @@ export async function decodeOcmfPublicKey(hex: string): Promise<WebEcPublicKey> 
 export async function verifyOcmfRecord(record: string, publicKeyHex: string): Promise<ParseAndVerifyResult> {
   const key = await decodeOcmfPublicKey(publicKeyHex);
   try {
+    // Loaded here, on the first verification: the library is a chunk of its own, not read by a start.
+    const { Verifier } = await import("@road-labs/ocmf");
     return await new Verifier(adapter).parseAndVerify(record, key);
   } catch {
     return { verified: false };
