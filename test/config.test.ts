@@ -21,6 +21,16 @@ function configError(raw: unknown): ConfigError {
   throw new Error("parseConfig accepted the configuration");
 }
 
+
+/** Configuration files of the file-loading tests, in one directory removed at the end. */
+const dir = mkdtempSync(join(tmpdir(), "evse-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
 describe("defaults", () => {
   test("no config gives one EVSE with the behavior.md §15 defaults and the global defaults", () => {
     const cfg = parseConfig({}, "<defaults>");
@@ -217,13 +227,6 @@ describe("validation errors name the file, the key path and the problem", () => 
 });
 
 describe("loading files", () => {
-  const dir = mkdtempSync(join(tmpdir(), "evse-config-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
 
   test("reads YAML with nested and dotted keys", () => {
     const p = file("a.yaml", "disable_authentication: true\nsim.pp_resistor_ohm: 680\napi:\n  port: 8181\n");
@@ -314,12 +317,6 @@ describe("local control and site options (integration.md §2, §6)", () => {
 });
 
 describe("JSON configuration files (read without the YAML parser)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "evse-config-json-"));
-  const file = (name: string, text: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
 
   test("a JSON file gives the same configuration as the YAML parser reads from it", () => {
     const text = JSON.stringify({ api: { port: 8123, host: "127.0.0.1" }, evses: [{ evse_id: "DE*A*1", sim: { max_current_A_import: 16 } }, {}], site: { max_current_A: 40 } }, null, 2);
