@@ -21,7 +21,6 @@ function configError(raw: unknown): ConfigError {
   throw new Error("parseConfig accepted the configuration");
 }
 
-
 /** Configuration files of the file-loading tests, in one directory removed at the end. */
 const dir = mkdtempSync(join(tmpdir(), "evse-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
