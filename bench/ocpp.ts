@@ -195,10 +195,23 @@ function counters(text: string): { out: number; in: number } {
   return { out, in: inbound };
 }
 
+/** Until every EVSE's kernel has started (var `ready`): tokens are refused with 409 not_started
+ *  before, and startServer's waitReady looks at EVSE 1 only. */
+async function allReady(srv: TestServer): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (const i of evseList) {
+    while ((await srv.get(`/api/v1/evses/${i}/vars/ready`)).body !== true) {
+      if (Date.now() > deadline) throw new Error(`EVSE ${i}: ready did not become true within 60 s`);
+      await Bun.sleep(50);
+    }
+  }
+}
+
 export async function runOcppBench() {
   // ---- with OCPP
   const csms = await startCsms();
   const srv = await startServer({ config: config(csms), waitReady: true, timeoutMs: 90_000 });
+  await allReady(srv);
   try {
     const streams = evseList.map((i) => srv.events({ evse: i }));
     await csms.waitFor((e) => e.type === "call" && e.action === "StatusNotification" && e.params.connectorId === EVSES, 60_000, "the last connector's status");
@@ -273,6 +286,7 @@ export async function runOcppBench() {
 
     // ---- the same cycles without OCPP
     const plain = await startServer({ config: config(null), waitReady: true, timeoutMs: 90_000 });
+    await allReady(plain);
     let without: ReturnType<typeof reactionDelta>;
     try {
       const plainStreams = evseList.map((i) => plain.events({ evse: i }));
