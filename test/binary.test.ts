@@ -78,21 +78,25 @@ describe("linux-x64 binary", () => {
   test("re-executes itself without the JIT, in the same process; EVSE_MANAGER_JIT=1 keeps the JIT", async () => {
     const exe = await binary("linux-x64");
     // A running /bin/sh, as a gateway always has: the check of its ELF header must not need more
-    // than reading it (a writable mapping failed with ETXTBSY and left the JIT on).
-    const shell = Bun.spawn(["/bin/sh", "-c", "sleep 60"], { stdout: "ignore" });
-    afterAll(() => shell.kill());
-    for (const [env, engine] of [[{}, "interpreter"], [{ EVSE_MANAGER_JIT: "1" }, "jit"]] as const) {
-      const { dir, exe: copy } = emptyDirWith(exe);
-      dirs.push(dir);
-      const srv = run([copy, "--port", "0"], dir, bareEnv(dir, env));
-      servers.push(srv);
-      const line = await srv.waitLine(/listening on http:\/\/\S+/, 15_000);
-      expect(line.input).toContain(`engine=${engine}`);
-      // The pid that was spawned is the one serving: a supervisor or systemd keeps tracking it.
-      const environ = (await Bun.file(`/proc/${srv.proc.pid}/environ`).text()).split("\0");
-      expect(environ.includes("BUN_JSC_useJIT=0")).toBe(engine === "interpreter");
-      expect(environ.includes("BUN_GC_TIMER_DISABLE=1")).toBe(engine === "interpreter");
-      await srv.stop();
+    // than reading it (a writable mapping failed with ETXTBSY and left the JIT on). The command
+    // after the sleep keeps the shell itself running, not only the sleep it could exec into.
+    const shell = Bun.spawn(["/bin/sh", "-c", "sleep 60; :"], { stdout: "ignore" });
+    try {
+      for (const [env, engine] of [[{}, "interpreter"], [{ EVSE_MANAGER_JIT: "1" }, "jit"]] as const) {
+        const { dir, exe: copy } = emptyDirWith(exe);
+        dirs.push(dir);
+        const srv = run([copy, "--port", "0"], dir, bareEnv(dir, env));
+        servers.push(srv);
+        const line = await srv.waitLine(/listening on http:\/\/\S+/, 15_000);
+        expect(line.input).toContain(`engine=${engine}`);
+        // The pid that was spawned is the one serving: a supervisor or systemd keeps tracking it.
+        const environ = (await Bun.file(`/proc/${srv.proc.pid}/environ`).text()).split("\0");
+        expect(environ.includes("BUN_JSC_useJIT=0")).toBe(engine === "interpreter");
+        expect(environ.includes("BUN_GC_TIMER_DISABLE=1")).toBe(engine === "interpreter");
+        await srv.stop();
+      }
+    } finally {
+      shell.kill();
     }
   }, 60_000);
 
