@@ -114,6 +114,9 @@ describe("probeThread on real threads (Linux /proc)", () => {
     const blocked = await thread();
     blocked.worker.postMessage("block");
     await until("the worker to block", () => (probeThread(blocked.tid) as ThreadSample).state === "S");
+    // A thread seen in S can still be on its way into the wait (a lock, a page) and use a little
+    // CPU after; the window starts once it has settled (a CI run under load judged "wait").
+    await Bun.sleep(20);
     const a = probeThread(blocked.tid) as ThreadSample;
     await Bun.sleep(20);
     expect(judgeSilence(silence({ waitedMs: BLOCKED_MS, first: a, now: probeThread(blocked.tid) }))).toEqual({ kind: "failed", why: "blocked" });
