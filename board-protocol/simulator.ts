@@ -56,8 +56,6 @@ export interface SimulatedBoardInit {
 
 export interface SimulatedBoard {
   control: SimControl;
-  /** Rung by the host when a report needs an answer at once. */
-  boardBell: DoorbellRef;
   /** Bench mode only: reaction times in µs on the simulator's clock. */
   bench(opts: BenchOptions): Promise<Float64Array>;
   /** Stops this board. */
@@ -66,5 +64,8 @@ export interface SimulatedBoard {
 
 /** Starts simulated boards; one factory serves every connector of the process. */
 export interface SimulatorFactory {
+  /** Rung by a host when a report needs an answer at once. Known before attach() resolves, so a
+   *  host can start its worker while the board attaches. */
+  readonly boardBell: DoorbellRef;
   attach(init: SimulatedBoardInit): Promise<SimulatedBoard>;
 }

@@ -475,22 +475,27 @@ export async function startBoard(options: BoardOptions, internals: BoardInternal
   const host = new BoardHost(shm, spawnWorker);
   try {
     let link: WorkerInit["link"];
+    let attaching: Promise<SimulatedBoard> | undefined;
     if (sim) {
-      const rings = newBoardLink();
-      const hostBell = shm.workerBell();
-      const board = await internals.simulator!.attach({
-        link: rings,
-        hostBell,
+      const simulator = internals.simulator!;
+      link = { link: newBoardLink(), hostBell: shm.workerBell(), boardBell: simulator.boardBell };
+      attaching = simulator.attach({
+        link: link.link,
+        hostBell: link.hostBell,
         options: sim,
         startPluggedIn: internals.simStartPluggedIn === true,
         ...(internals.simStartMeter ? { startMeter: internals.simStartMeter } : {}),
         bench: internals.simBench === true,
       });
-      host.attachSim(board);
-      link = { link: rings, hostBell, boardBell: board.boardBell };
     }
     host.begin();
-    await host.startWorker({ sab: shm.sab, mainBell: MAIN_EVENT_BELL, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) });
+    // The board and the worker start side by side, each on its own thread, and this thread takes
+    // both answers whenever it is next free (at start-up it is loading the kernel meanwhile). The
+    // worker's first reports wait in the ring until the board is there to read them.
+    const [board, worker] = await Promise.allSettled([attaching, host.startWorker({ sab: shm.sab, mainBell: MAIN_EVENT_BELL, transport: options.kind, ...(link ? { link } : {}), ...(options.hid ? { hid: options.hid } : {}) })]);
+    if (board.status === "fulfilled" && board.value) host.attachSim(board.value); // so that stop() below stops it too
+    if (board.status === "rejected") throw board.reason;
+    if (worker.status === "rejected") throw worker.reason;
   } catch (err) {
     await host.stop().catch(() => {});
     throw err;

@@ -15,6 +15,8 @@ import type { BoardLinkInit, DoorbellRef } from "../board-protocol/index.ts";
 import { Shm } from "./shm-layout.ts";
 import { ownThreadId } from "./liveness.ts";
 import { HidTransport, SimTransport, type HidTarget, type Transport } from "./transport/index.ts";
+import { startupMark } from "../startup-trace.ts";
+startupMark("rt-worker thread evaluated");
 
 /** Nice value the worker asks for (Linux: per thread; needs CAP_SYS_NICE, else it stays at 0). */
 const RT_NICE = -10;

@@ -11,24 +11,26 @@ import type { SimThreadApi } from "./thread.ts";
 interface SharedThread {
   worker: Worker;
   api: Comlink.Remote<SimThreadApi>;
-  bell: DoorbellRef;
   users: number;
 }
 
 const STOP_WAIT_MS = 500;
 let shared: SharedThread | null = null;
 let lastId = 0;
+/** The thread's one doorbell, rung by every connector's worker. One for the process, kept when a
+ *  thread ends and the next begins: a new thread starts waiting from its current count. */
+const BOARD_BELL: DoorbellRef = { sab: new SharedArrayBuffer(4), index: 0 };
 
 /** The process's simulator: `spawn` starts its thread (sim/board/thread.ts) when the first board
  *  attaches (main passes rt-worker's prespawned one). */
 export function simulatedBoards(spawn: () => Worker): SimulatorFactory {
-  return { attach: (init) => attach(init, spawn) };
+  return { boardBell: BOARD_BELL, attach: (init) => attach(init, spawn) };
 }
 
 async function attach(init: SimulatedBoardInit, spawn: () => Worker): Promise<SimulatedBoard> {
   if (shared === null) {
     const worker = spawn();
-    shared = { worker, api: Comlink.wrap<SimThreadApi>(worker as any), bell: { sab: new SharedArrayBuffer(4), index: 0 }, users: 0 };
+    shared = { worker, api: Comlink.wrap<SimThreadApi>(worker as any), users: 0 };
   }
   const thread = shared;
   const id = ++lastId;
@@ -55,7 +57,7 @@ async function attach(init: SimulatedBoardInit, spawn: () => Worker): Promise<Si
   try {
     await thread.api.start({
       id,
-      link: { link: init.link, hostBell: init.hostBell, boardBell: thread.bell },
+      link: { link: init.link, hostBell: init.hostBell, boardBell: BOARD_BELL },
       view: view.sab,
       options,
       startPluggedIn: init.startPluggedIn,
@@ -68,7 +70,6 @@ async function attach(init: SimulatedBoardInit, spawn: () => Worker): Promise<Si
   }
   return {
     control: new SimControlImpl(view, id, thread.api),
-    boardBell: thread.bell,
     bench: (opts) => thread.api.bench(id, opts),
     stop,
   };

@@ -12,6 +12,8 @@ import { BoardEnd, Doorbell, type BenchOptions, type BoardLinkInit } from "../..
 import { BOARD_STEP_MS, SimBoard, type SimBoardOptions } from "./physics.ts";
 import { runBench } from "./bench-mode.ts";
 import { CAR_STATES, emptySimView, SimViewBuffer, type SimView } from "./sim-view.ts";
+import { startupMark } from "../../startup-trace.ts";
+startupMark("sim-boards thread evaluated");
 
 export interface SimThreadInit {
   /** Unique in the process (a test may run two boards for connector 1): the address of every later call. */
