@@ -72,6 +72,9 @@ export async function compile(target: TargetName, outfile: string, info: BuildIn
       // A gateway's working directory is nobody's business: no .env or bunfig.toml from it.
       autoloadDotenv: false,
       autoloadBunfig: false,
+      // process.execve is "experimental" to Bun and says so on stderr when it fails (launch.ts
+      // then runs on with the JIT and the log says why): not a line for an installed charger.
+      execArgv: ["--disable-warning=ExperimentalWarning"],
       bytecodeOrder: existsSync(BYTECODE_ORDER) && BYTECODE_ORDER,
     },
     minify: { whitespace: true, syntax: true, identifiers: false },

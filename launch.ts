@@ -8,7 +8,7 @@
 // so the binary re-executes itself once with it (engine.ts), which costs about 20 ms of start-up.
 // EVSE_MANAGER_JIT=1 keeps the JIT; a BUN_JSC_useJIT set by the operator is left as it is, and
 // setting it in the service's environment (docs/integrators.md) saves the re-execution.
-import { INTERPRETER_ENV } from "./engine.ts";
+import { INTERPRETER_ENV, noteReexecFailure } from "./engine.ts";
 import { prespawnFirstBoard } from "./rt-worker/prespawn.ts";
 import { startupMark, startupTraceEnv } from "./startup-trace.ts";
 
@@ -16,29 +16,17 @@ startupMark("launch");
 
 const COMPILED = import.meta.url.includes("$bunfs");
 
-/** ELF machine numbers of the two gateway architectures. */
-const ELF_MACHINE: Partial<Record<string, number>> = { x64: 62, arm64: 183 };
-
-/** A failed execve aborts the process (Bun cannot return from it), so it is tried only where it
- *  works: on a machine whose own programs are of this binary's architecture. Under an emulator
- *  such as qemu-user without binfmt the kernel could not run the binary again. Bun.file rather
- *  than node:fs: that would load its streams here, in a process about to be replaced. Not
- *  Bun.mmap, though faster: it opens the file for writing, which fails while any process runs
- *  /bin/sh (ETXTBSY) and for a service that is not root (EACCES). */
-async function canReexecute(): Promise<boolean> {
-  try {
-    const h = await Bun.file("/bin/sh").slice(0, 20).bytes();
-    const isElf = h.length === 20 && h[0] === 0x7f && h[1] === 0x45 && h[2] === 0x4c && h[3] === 0x46;
-    return isElf && (h[18]! | (h[19]! << 8)) === ELF_MACHINE[process.arch];
-  } catch {
-    return false;
-  }
-}
-
-if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined && (await canReexecute())) {
+if (COMPILED && process.env.EVSE_MANAGER_JIT !== "1" && process.env.BUN_JSC_useJIT === undefined) {
   startupMark("re-executing");
-  // Same pid, same open files: a supervisor or systemd sees one process throughout.
-  process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, ...startupTraceEnv(), BUN_JSC_useJIT: "0" });
+  try {
+    // Same pid, same open files: a supervisor or systemd sees one process throughout.
+    process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...INTERPRETER_ENV, ...process.env, ...startupTraceEnv(), BUN_JSC_useJIT: "0" });
+  } catch (err) {
+    // The kernel cannot run the binary again, as under an emulator such as qemu-user without
+    // binfmt (ENOEXEC). Bun 1.4.5 throws here and the process is untouched, so the charger runs
+    // on with the JIT, and main.ts says why in its log.
+    noteReexecFailure(err);
+  }
 }
 
 /** The module path of another entry point of the binary (build.ts), or of its source file when run

@@ -7,7 +7,7 @@ import type { EvseRuntime } from "./api/context.ts";
 import type { PublicationLog } from "./api/publications.ts";
 import { createLogger } from "./api/log.ts";
 import type { RunningServer } from "./api/server.ts";
-import { engineName } from "./engine.ts";
+import { engineName, reexecWarning } from "./engine.ts";
 import { loadConfigFile } from "./api/config-file.ts";
 import { ConfigError, parseConfig, type AppConfig } from "./core/config/index.ts";
 import type { EvseKernel } from "./core/kernel-api.ts";
@@ -268,6 +268,8 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   const host = config.api.host.includes(":") && !config.api.host.startsWith("[") ? `[${config.api.host}]` : config.api.host;
   // The engine mode launch.ts settled (docs/integrators.md, "Memory and the JIT").
   logger.info(`listening on http://${host}:${server.port}`, { version: VERSION, board: config.board, evses: evses.length, engine: engineName() });
+  const engineWarning = reexecWarning();
+  if (engineWarning !== null) logger.info(engineWarning);
   announceListening(config.api.host, server.port);
 
   let stopping = false;
