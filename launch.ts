@@ -9,7 +9,7 @@
 // EVSE_MANAGER_JIT=1 keeps the JIT; a BUN_JSC_useJIT set by the operator is left as it is, and
 // setting it in the service's environment (docs/integrators.md) saves the re-execution.
 import { INTERPRETER_ENV, noteReexecFailure } from "./engine.ts";
-import { prespawnFirstBoard } from "./rt-worker/prespawn.ts";
+import { prespawnFirstWorker } from "./rt-worker/prespawn.ts";
 import { startupMark, startupTraceEnv } from "./startup-trace.ts";
 
 startupMark("launch");
@@ -44,8 +44,8 @@ if (COMPILED && SUBCOMMAND) {
   process.exit(await runSubcommand(process.argv.slice(2)));
 }
 
-// The first connector's board threads boot while main.ts loads (rt-worker/prespawn.ts).
-if (COMPILED) prespawnFirstBoard();
+// The first connector's real-time worker boots while main.ts loads (rt-worker/prespawn.ts).
+if (COMPILED) prespawnFirstWorker();
 
 startupMark("prespawned, loading main");
 await import(entryPoint("main"));

@@ -18,6 +18,7 @@ import type { BoardHandle } from "./rt-worker/board-handle.ts";
 import type { MqttBridge } from "./mqtt/index.ts";
 import { announceListening, COMPILED, configureUpdates, SUPERVISED_ENV, UPDATE_EXIT_CODE } from "./update/service.ts";
 import { startupMark } from "./startup-trace.ts";
+import { prespawnSimulator } from "./rt-worker/prespawn.ts";
 
 startupMark("main.ts evaluated");
 
@@ -47,13 +48,14 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   // threads are spawned first, so they boot on the other core while this thread loads the kernel
   // and the API. --help, --version and refused configurations never get here: they answer at
   // once, without loading the kernel.
+  if (config.board === "sim") prespawnSimulator();
   const [{ startBoard, releasePrespawned, adoptOrSpawn, onEvery }, { openStoreSafely, SimPlugState, SimMeterState, snapshotOf, StoreError, LocalLimitState }, { simulatedBoards }] = await Promise.all([
     import("./rt-worker/index.ts"),
     import("./store/index.ts"),
     import("./sim/board/index.ts"),
   ]);
   startupMark("board and store modules loaded");
-  // The simulated boards' one thread: the one launch.ts prespawned, if any.
+  // The simulated boards' one thread: the one prespawned above.
   const simulator = config.board === "sim" ? simulatedBoards(() => adoptOrSpawn("sim-board", 0)) : undefined;
   const logger = createLogger(config.log_format);
   // An unusable file is moved aside or replaced by memory, and said so here and in /healthz
@@ -115,7 +117,7 @@ async function start(config: AppConfig, token: string | null, mqttCa?: Buffer): 
   ]);
   startupMark("kernel and api modules loaded");
   const started = await Promise.allSettled(boot.map((b) => b.board));
-  releasePrespawned(); // a simulator thread that an hid board did not need
+  releasePrespawned(); // a worker that no connector adopted
   startupMark("boards started");
   const failed = started.find((r) => r.status === "rejected");
   if (failed) {

@@ -1,9 +1,11 @@
-// Board threads started before the program has loaded. A thread needs some 20 ms to boot its own
-// engine and code, and the compiled binary's main thread needs as long to load main.ts: launch.ts
-// starts the first connector's two threads (real-time worker and simulated board) right away, so
-// both boots overlap, and startBoard() adopts them. A thread needs no configuration to boot (it
-// gets it with start()), so nothing is decided early. Threads nobody adopts are terminated by
-// releasePrespawned(): an hid board needs no simulator.
+// Board threads started before the program needs them. A thread needs some 10 ms of CPU to boot
+// its own engine and code: launch.ts starts the first connector's real-time worker right away, so
+// its boot overlaps main.ts loading, and main.ts starts the simulated boards' thread as soon as the
+// configuration says the board is simulated, so that one boots while the store, kernel and API
+// load. One at a time: with both booting beside main.ts on a 2-core gateway, three threads shared
+// two cores and the main thread's loading, the longest step of a start, took some 8 ms longer.
+// A thread needs no configuration to boot (it gets it with start()), so nothing is decided early;
+// startBoard() adopts them. Threads nobody adopts are terminated by releasePrespawned().
 //
 // launch.js and main.js share this module (build.ts splits shared modules into chunks of their
 // own), so its pool is the same for both.
@@ -25,9 +27,19 @@ export function spawnThread(role: ThreadRole, index: number): Worker {
   return new Worker(threadEntry(ENTRY[role]), { name: threadName(role, index) } as WorkerOptions);
 }
 
-/** launch.ts: the first connector's worker and the simulated boards' thread, before main.ts loads. */
-export function prespawnFirstBoard(): void {
-  for (const role of ["rt-worker", "sim-board"] as const) pool.set(threadName(role, 1), spawnThread(role, 1));
+/** launch.ts: the first connector's worker, before main.ts loads. */
+export function prespawnFirstWorker(): void {
+  prespawn("rt-worker", 1);
+}
+
+/** main.ts, once the configuration says the board is simulated: the simulated boards' thread. */
+export function prespawnSimulator(): void {
+  prespawn("sim-board", 0);
+}
+
+function prespawn(role: ThreadRole, index: number): void {
+  const key = threadName(role, index);
+  if (!pool.has(key)) pool.set(key, spawnThread(role, index));
 }
 
 /** The thread `role` of connector `index`: the prespawned one if there is one, else a new one. */
