@@ -82,6 +82,20 @@ describe("flag parsing", () => {
     expect(() => parseArgs(["--config"])).toThrow("--config needs a value");
   });
 
+  test("-h is --help; a value for a flag that takes none, a missing value, a positional word or an unknown flag is refused by name", () => {
+    expect(parseArgs(["-h"]).help).toBe(true);
+    expect(() => parseArgs(["--help=yes"])).toThrow("--help takes no value");
+    expect(() => parseArgs(["--version=1"])).toThrow("--version takes no value");
+    expect(() => parseArgs(["--config", "--port", "1"])).toThrow("--config needs a value");
+    expect(() => parseArgs(["--port", "-1"])).toThrow("--port needs a value");
+    expect(() => parseArgs(["--config", "a.yaml", "extra"])).toThrow('unknown option "extra"');
+    expect(() => parseArgs(["--", "--port"])).toThrow('unknown option "--port"');
+    expect(() => parseArgs(["-hv"])).toThrow('unknown option "-v"');
+    expect(() => parseArgs(["--Help"])).toThrow('unknown option "--Help"');
+    expect(parseArgs(["--port", "1", "--port", "2"]).port).toBe(2);
+    expect(parseArgs(["--host", "-"]).host).toBe("-");
+  });
+
   test("only loopback addresses count as loopback", () => {
     for (const h of ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"]) expect(isLoopback(h)).toBe(true);
     for (const h of ["0.0.0.0", "::", "192.168.1.5", "example.com"]) expect(isLoopback(h)).toBe(false);

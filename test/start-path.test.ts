@@ -3,7 +3,8 @@
 // A `node:` module or package in that closure loads at every start whether it is used or not.
 // These cost measurable start-up time without the JIT and have cheaper ways on the start path:
 // node:crypto (8-10 ms: Bun.CryptoHasher, Web Crypto), node:fs/promises, node:zlib
-// (Bun.gzipSync) and node:stream (console.log rather than process.stdout); the OCPP and MQTT
+// (Bun.gzipSync), node:stream (console.log rather than process.stdout) and node:util (1.5 ms:
+// the flags are parsed by `arg`); the OCPP and MQTT
 // packages load only when configured, the OCMF library with the first signed or verified record
 // (README, "Measured figures").
 import { expect, test } from "bun:test";
@@ -17,7 +18,7 @@ interface Output {
   inputs: Record<string, unknown>;
 }
 
-test("a start loads no node:crypto, node:fs/promises, node:zlib or node:stream, nor the OCPP, MQTT or OCMF packages", async () => {
+test("a start loads no node:crypto, node:fs/promises, node:zlib, node:stream or node:util, nor the OCPP, MQTT or OCMF packages", async () => {
   const result = await Bun.build({
     entrypoints: ENTRYPOINTS.map((e) => join(ROOT, e)),
     root: ROOT,
@@ -45,7 +46,7 @@ test("a start loads no node:crypto, node:fs/promises, node:zlib or node:stream, 
     for (const m of (await out.text()).matchAll(/\bfrom\s*"(?:node:)?([a-z_/]+)"/g)) builtins.add(m[1]!);
   }
   expect(builtins).toContain("fs"); // the store and the configuration file need it: the scan sees builtins
-  for (const slow of ["crypto", "fs/promises", "zlib", "stream"]) expect(builtins).not.toContain(slow);
+  for (const slow of ["crypto", "fs/promises", "zlib", "stream", "util"]) expect(builtins).not.toContain(slow);
 
   const inputs = [...closure].flatMap((name) => Object.keys(outputs[name]!.inputs));
   expect(inputs.some((f) => f.includes("core/config/"))).toBe(true);
