@@ -11,7 +11,7 @@
 // The real-time figures are taken in the engine mode the binary ships with (launch.ts): without
 // the JIT, unless BENCH_ENGINE=jit. That is fixed when a process starts, so they come from a child
 // started with the binary's engine environment (engine.ts; BENCH_PART=rt); start-up is timed from this process, with the
-// JIT, so that the poller takes as little of the 2 cores as it can.
+// JIT, so that the client takes as little of the 2 cores as it can (bench/startup.ts).
 import { join } from "node:path";
 import { startBoard } from "../rt-worker/index.ts";
 import { spawnThread } from "../rt-worker/prespawn.ts";
