@@ -5,7 +5,7 @@
 // On a gateway the engine runs without its JIT compilers unless asked otherwise: the charger then
 // needs about 14 MB less memory, for some more CPU time (figures in docs/integrators.md, "Memory
 // and the JIT"). JavaScriptCore reads that setting (BUN_JSC_useJIT) only when a process starts,
-// so the binary re-executes itself once with it (engine.ts), which costs about 20 ms of start-up.
+// so the binary re-executes itself once with it (engine.ts), which costs about 15 ms of start-up.
 // EVSE_MANAGER_JIT=1 keeps the JIT; a BUN_JSC_useJIT set by the operator is left as it is, and
 // setting it in the service's environment (docs/integrators.md) saves the re-execution.
 import { INTERPRETER_ENV, noteReexecFailure } from "./engine.ts";

@@ -22,7 +22,7 @@ let lastId = 0;
 const BOARD_BELL: DoorbellRef = { sab: new SharedArrayBuffer(4), index: 0 };
 
 /** The process's simulator: `spawn` starts its thread (sim/board/thread.ts) when the first board
- *  attaches (main passes rt-worker's prespawned one). */
+ *  attaches (main.ts passes the one it prespawned, rt-worker/prespawn.ts). */
 export function simulatedBoards(spawn: () => Worker): SimulatorFactory {
   return { boardBell: BOARD_BELL, attach: (init) => attach(init, spawn) };
 }
