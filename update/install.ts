@@ -65,17 +65,17 @@ function fsyncDir(path: string): void {
   }
 }
 
-/** Streams the upload to the staging file, hashing as it goes; stops at maxBytes. */
 /** A full collection after every 16 MB staged. Each chunk of the body is garbage once written, but
  *  the collector, paced by its own heap rather than by the memory the chunks hold outside it, let
  *  them pile up: 50-60 MB more during a 300 MB upload (test/api-upload.test.ts), on a gateway that
- *  may have little to spare. With it 14-17 MB more, for a pause of about 4 ms per collection on
- *  the main thread (nothing on the real-time path waits for it) and a slower upload that is still
+ *  may have little to spare. With it 13-18 MB more, for a pause of 2-4 ms per collection on
+ *  the charger's main thread (nothing on the real-time path waits for it) and a slower upload that is still
  *  far faster than a network can bring one (300 MB in 1.5 s instead of 1.0 s on loopback).
  *  An eden collection instead made it worse (116-217 MB): it promotes chunks still queued in the
  *  body stream, which only a full collection frees. */
 const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
 
+/** Streams the upload to the staging file, hashing as it goes; stops at maxBytes. */
 export async function stage(body: AsyncIterable<Uint8Array>, paths: UpdatePaths, maxBytes: number): Promise<Staged> {
   rmSync(paths.staging, { force: true });
   const file = await open(paths.staging, "wx", 0o600);
