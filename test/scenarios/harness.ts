@@ -56,6 +56,9 @@ export function EN(src: string, prio: number, connector_id = 0) {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
+/** A session event's own time, its `timestamp` on the kernel's clock (ms since the epoch): for an
+ *  interval between two events, which the stream's delivery latency (`Msg.t`) would blur. */
+export const eventTime = (m: { data: unknown }): number => Date.parse((m.data as SessionEvent).timestamp);
 
 /** At most this many servers run at once (2-core machines, brief: ≤ 8). */
 const MAX_SERVERS = Number(process.env.SCENARIO_MAX_SERVERS ?? 8);
